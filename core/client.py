@@ -1,0 +1,235 @@
+"""The HTTP client for ComboCurve's API: credentials, pacing, retries and 207 answers.
+
+- One requests.Session, explicit connect and read timeouts on every call.
+- Both PUTs are idempotent upserts, so 429, 500, 502, 503, 504, dropped connections and read
+  timeouts are retried: `Retry-After` when the API sends it, else capped exponential back-off
+  with jitter. All waiting of a run comes out of one budget; when it is spent, the request fails.
+- 401 stops the run (AuthError); other 4xx are never retried.
+- A sliding-window limiter keeps writes under the API quota (200 a minute), so that a long run
+  does not provoke a storm of 429s.
+"""
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from .credentials import BearerToken, Secret
+from .errors import AuthError, UploadError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = "combocurve-sync/0.1"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to wait for the API; `max_wait` bounds the back-off of a whole run."""
+
+    max_wait: float = 600.0
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential delay for the n-th retry, capped, half of it random (equal jitter)."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the API said of one record."""
+
+    ok: bool
+    status: str | None
+    code: int | None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class PutResult:
+    outcomes: list[Outcome]
+    attempts: int
+
+
+class WaitBudget:
+    """Seconds of back-off left for the run, shared by every upload thread."""
+
+    def __init__(self, seconds: float):
+        self.left = seconds
+        self._lock = threading.Lock()
+
+    def take(self, seconds: float) -> bool:
+        with self._lock:
+            if seconds > self.left:
+                return False
+            self.left -= seconds
+            return True
+
+
+class RateLimiter:
+    """At most `per_minute` requests in any 60 seconds (the gateway's window), across threads."""
+
+    def __init__(self, per_minute: int | None, *, clock=time.monotonic, sleep=time.sleep):
+        self.per_minute, self._clock, self._sleep = per_minute, clock, sleep
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Block until a request may go; returns the seconds waited."""
+        if not self.per_minute:
+            return 0.0
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._sent and self._sent[0] <= now - 60:
+                    self._sent.popleft()
+                if len(self._sent) < self.per_minute:
+                    self._sent.append(now)
+                    return waited
+                pause = self._sent[0] + 60 - now
+            self._sleep(pause)
+            waited += pause
+
+
+class ApiClient:
+    """PUTs JSON arrays of records to one ComboCurve base URL."""
+
+    def __init__(self, base_url: str, api_key: Secret, bearer: BearerToken, *,
+                 retry: RetryPolicy = RetryPolicy(), limiter: RateLimiter | None = None,
+                 connections: int = 8):
+        self.base_url = base_url.rstrip("/")
+        self._api_key, self._bearer = api_key, bearer
+        self.retry = retry
+        self.limiter = limiter or RateLimiter(None)
+        self.budget = WaitBudget(retry.max_wait)
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, connections))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def __repr__(self) -> str:
+        return f"ApiClient({self.base_url})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def put(self, path: str, body: bytes, count: int) -> PutResult:
+        """Send one page; retried until a final answer or the run's wait budget is spent."""
+        attempt = 0
+        while True:
+            attempt += 1
+            self.limiter.acquire()
+            try:
+                response = self.session.put(
+                    self.base_url + path, data=body, headers=self._headers(),
+                    timeout=(self.retry.connect_timeout, self.retry.read_timeout))
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                problem, delay = _network_problem(exc), self.retry.backoff(attempt)
+            else:
+                if response.status_code == 207:
+                    return PutResult(parse_multi_status(response, count), attempt)
+                self._raise_if_final(path, response, attempt)
+                problem = f"HTTP {response.status_code}"
+                asked = retry_after(response)
+                delay = asked if asked is not None else self.retry.backoff(attempt)
+            if not self.budget.take(delay):
+                raise UploadError(
+                    f"PUT {path}: gave up after {attempt} attempt(s) (last: {problem}); the "
+                    f"run's {self.retry.max_wait:g} s of back-off are spent: try again later "
+                    "or allow more with --max-wait", attempts=attempt)
+            log.warning("PUT %s: %s; retry %d in %.1f s", path, problem, attempt, delay)
+            time.sleep(delay)
+
+    def _headers(self) -> dict[str, str]:
+        return {"x-api-key": self._api_key.reveal(),
+                "Authorization": f"Bearer {self._bearer.value()}",
+                "Content-Type": "application/json", "Accept": "application/json",
+                "User-Agent": USER_AGENT}
+
+    def _raise_if_final(self, path: str, response: requests.Response, attempt: int) -> None:
+        status = response.status_code
+        if status in RETRY_STATUSES:
+            return
+        detail = error_detail(response)
+        if status == 401:
+            raise AuthError(
+                f"PUT {path}: HTTP 401, the API refused the credentials ({detail}); check the "
+                "API key and the token or service-account file ([combocurve] in combocurve.toml "
+                "or COMBOCURVE_API_KEY / COMBOCURVE_TOKEN / COMBOCURVE_SERVICE_ACCOUNT)",
+                status=401, attempts=attempt)
+        raise UploadError(f"PUT {path}: HTTP {status}: {detail}", status=status, attempts=attempt)
+
+
+def parse_multi_status(response: requests.Response, count: int) -> list[Outcome]:
+    """One Outcome per record sent, from a 207 body; a missing entry is a failure."""
+    try:
+        results = orjson.loads(response.content).get("results")
+    except (orjson.JSONDecodeError, AttributeError):
+        results = None
+    if not isinstance(results, list):
+        results = []
+    outcomes = [_outcome(entry) for entry in results[:count]]
+    missing = Outcome(False, None, None, "the API's answer had no result for this record")
+    return outcomes + [missing] * (count - len(outcomes))
+
+
+def _outcome(entry) -> Outcome:
+    if not isinstance(entry, dict):
+        return Outcome(False, None, None, f"unreadable result {entry!r}")
+    status, code = entry.get("status"), entry.get("code")
+    ok = status in ("Created", "OK") or code in (200, 201)
+    message = None
+    if not ok:
+        errors = entry.get("errors") or []
+        message = "; ".join(
+            f"{e.get('name', 'Error')}: {e.get('message', '')}"
+            + (f" at {e['location']}" if e.get("location") else "")
+            for e in errors if isinstance(e, dict)) or f"{status} {code}"
+    return Outcome(ok, status, code if isinstance(code, int) else None, message)
+
+
+def error_detail(response: requests.Response) -> str:
+    """`name: message` of a whole-request error body, or the start of the raw text."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return " ".join(response.text[:200].split()) or response.reason or "no details"
+    if isinstance(body, dict):
+        name, message = body.get("name") or body.get("code"), body.get("message")
+        return ": ".join(str(p) for p in (name, message) if p) or "no details"
+    return str(body)[:200]
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds the server asked us to wait (delta-seconds or an HTTP date), if it said."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _network_problem(exc: Exception) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out" if not isinstance(exc, requests.ConnectTimeout) else \
+            "connect timed out"
+    return "connection failed or was dropped"

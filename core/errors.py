@@ -1,0 +1,42 @@
+"""One exception tree for the whole tool, so callers catch what they mean.
+
+    SyncError                 anything this tool raises on purpose
+     +-- ProjectError         the project folder, its TOML or its queries are not usable (exit 2)
+     +-- UsageError           an argument out of range (exit 2)
+     +-- SourceError          the database could not be reached or a query failed
+     +-- UploadError          an HTTP request to ComboCurve failed for good
+          +-- AuthError       401: the API key or token was refused; the run stops
+
+Messages are one line, name the file, key, host or request at fault, and never hold a secret.
+"""
+
+__all__ = ["AuthError", "ProjectError", "SourceError", "SyncError", "UploadError", "UsageError"]
+
+
+class SyncError(Exception):
+    """Base class of every error this tool raises on purpose."""
+
+
+class ProjectError(SyncError):
+    """The sync project cannot be used as it is; the message says what to fix."""
+
+
+class UsageError(SyncError):
+    """An option given to `start()` or the CLI is out of range."""
+
+
+class SourceError(SyncError):
+    """The database could not be reached, or a resource query failed."""
+
+
+class UploadError(SyncError):
+    """A request to the ComboCurve API failed and was not (or no longer) retried."""
+
+    def __init__(self, message: str, *, status: int | None = None, attempts: int = 1):
+        super().__init__(message)
+        self.status = status  # the HTTP status of the final answer, None if there was none
+        self.attempts = attempts
+
+
+class AuthError(UploadError):
+    """The API refused the credentials (401); nothing more can succeed in this run."""

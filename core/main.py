@@ -1,0 +1,360 @@
+"""`start()`: one sync run, from the project's queries to the API, resource by resource.
+
+Wells go before daily productions (a daily row names a well that must exist). Within a
+resource, the next page is read and checked while earlier pages are uploading, and up to
+`concurrency` requests are in flight, all under the client's quota limiter. A resource that
+fails does not stop the next one; a 401 stops the run. Every row read ends up accepted,
+rejected or not sent, and every row that is not accepted is written to the rejects file.
+"""
+
+import logging
+import secrets
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .client import ApiClient, RateLimiter, RetryPolicy
+from .credentials import BearerToken
+from .errors import AuthError, SourceError, SyncError, UploadError, UsageError
+from .project import Project, Query, load_project
+from .rejects import RejectsFile
+from .report import ResourceReport, RunReport
+from .resources import RESOURCES
+from .sources import Source
+from .transform import map_columns, normalise, split_by_data_source, to_payload
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 1000
+DEFAULT_PAGE_SIZE = 100
+DEFAULT_CONCURRENCY = 4
+DEFAULT_RATE_LIMIT = 200  # write requests a minute: the API's quota per client
+
+
+@dataclass(frozen=True)
+class Options:
+    """The knobs of a run, checked once; see `start()` for their meaning."""
+
+    limit: int = DEFAULT_LIMIT
+    page_size: int = DEFAULT_PAGE_SIZE
+    resources: tuple[str, ...] | None = None
+    dry_run: bool = False
+    concurrency: int = DEFAULT_CONCURRENCY
+    rate_limit: int | None = DEFAULT_RATE_LIMIT
+    retry: RetryPolicy = RetryPolicy()
+    snapshot_dir: Path | None = None
+    rejects_dir: Path | None = None
+    progress: bool = False
+
+    def check(self) -> None:
+        largest = max(r.max_records for r in RESOURCES.values())
+        if self.limit < 0:
+            raise UsageError(f"limit must be 0 (all rows) or more, not {self.limit}")
+        if not 1 <= self.page_size <= largest:
+            raise UsageError(f"page size must be between 1 and {largest}, not {self.page_size}")
+        if self.concurrency < 1:
+            raise UsageError(f"concurrency must be 1 or more, not {self.concurrency}")
+        if self.rate_limit is not None and self.rate_limit < 1:
+            raise UsageError(f"rate limit must be 1 or more a minute, not {self.rate_limit}")
+        unknown = set(self.resources or ()) - set(RESOURCES)
+        if unknown:
+            raise UsageError(f"unknown resource {', '.join(sorted(unknown))}; "
+                             f"choose from {', '.join(RESOURCES)}")
+
+
+def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFAULT_PAGE_SIZE,
+          resources=None, dry_run: bool = False, base_url: str | None = None,
+          concurrency: int = DEFAULT_CONCURRENCY, rate_limit: int | None = DEFAULT_RATE_LIMIT,
+          max_wait: float | None = None, retry: RetryPolicy | None = None,
+          snapshot_dir=None, rejects_dir=None, progress: bool = False) -> RunReport:
+    """Sync the project in `project_dir` (default: the current directory) to ComboCurve.
+
+    limit: rows per resource at most (0: all); page_size: rows per request (up to 1000 for
+    wells, 20000 for daily productions); resources: names to sync (default: every query of the
+    project); dry_run: read and check, send nothing, need no credentials; concurrency:
+    requests in flight; rate_limit: requests a minute (None: no pacing); max_wait: seconds of
+    back-off a run may spend before failing; snapshot_dir: write parquet snapshots there;
+    rejects_dir: where the rejects file goes (default: <project>/rejects).
+    Returns a RunReport; raises ProjectError or UsageError only for an invalid project or
+    option, and never for a failing database or API, which the report describes.
+    """
+    policy = retry or RetryPolicy()
+    if max_wait is not None:
+        policy = RetryPolicy(**{**policy.__dict__, "max_wait": float(max_wait)})
+    options = Options(limit=limit, page_size=page_size, dry_run=dry_run,
+                      resources=tuple(resources) if resources else None,
+                      concurrency=concurrency, rate_limit=rate_limit, retry=policy,
+                      snapshot_dir=Path(snapshot_dir) if snapshot_dir else None,
+                      rejects_dir=Path(rejects_dir) if rejects_dir else None, progress=progress)
+    options.check()
+    project = load_project(project_dir, require_credentials=not dry_run, base_url=base_url)
+    return Run(project, options).execute()
+
+
+def new_run_id() -> str:
+    """Sortable and unique: `20261128T081500Z-1a2b3c`."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class Batch:
+    """Records of one request, with the page they came from (for rejects and snapshots)."""
+
+    page_number: int
+    page: pd.DataFrame  # the source rows, by row number
+    records: pd.DataFrame
+
+
+class ResourceFailed(Exception):
+    """Internal: stop reading this resource; the reason is already in its report."""
+
+
+class Run:
+    """One run over a project's resources; holds the database, the client and the rejects."""
+
+    def __init__(self, project: Project, options: Options):
+        self.project, self.options = project, options
+        self.run_id = new_run_id()
+        self.report = RunReport(self.run_id, dry_run=options.dry_run)
+        self.source = Source(project.connection,
+                             stream_hold_seconds=int(options.retry.max_wait) + 600)
+        self.rejects = RejectsFile(options.rejects_dir or project.folder / "rejects", self.run_id)
+        self.client = None if options.dry_run else self._client()
+        self.stopped: str | None = None  # why the rest of the run is skipped (a 401)
+
+    def _client(self) -> ApiClient:
+        credentials = self.project.credentials
+        bearer = BearerToken(token=credentials.token, audience=self.project.base_url) \
+            if credentials.token else BearerToken(account=credentials.service_account,
+                                                  audience=self.project.base_url)
+        return ApiClient(self.project.base_url, credentials.api_key, bearer,
+                         retry=self.options.retry, limiter=RateLimiter(self.options.rate_limit),
+                         connections=self.options.concurrency)
+
+    def queries(self) -> list[Query]:
+        wanted = self.options.resources
+        if not wanted:
+            return list(self.project.queries)
+        return [self.project.query(name) for name in RESOURCES if name in wanted]
+
+    def execute(self) -> RunReport:
+        queries = self.queries()
+        try:
+            try:
+                mappings = self.check_columns(queries)
+            except SourceError as exc:
+                for query in queries:
+                    self.report.resources.append(self._failed(query, self.redact(str(exc))))
+                return self.report
+            for query in queries:
+                if self.stopped:
+                    done = self._failed(query, f"not run: {self.stopped}")
+                else:
+                    done = self.sync_resource(query, mappings[query.resource.name])
+                self.report.resources.append(done)
+        finally:
+            self.close()
+        return self.report
+
+    def check_columns(self, queries: list[Query]) -> dict:
+        """Map every query's columns to fields before anything is sent (ProjectError if not)."""
+        return {q.resource.name: map_columns(q.resource, self.source.columns(q), q.file)
+                for q in queries}
+
+    def close(self) -> None:
+        self.source.close()
+        self.rejects.close()
+        if self.client is not None:
+            self.client.close()
+
+    def redact(self, text: str) -> str:
+        """Defence in depth: no secret of the project survives in a message."""
+        for secret in self.project.secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    def _failed(self, query: Query, error: str) -> ResourceReport:
+        return ResourceReport(query.resource.name, file=_relative(query.file), errors=[error])
+
+    # -- one resource ----------------------------------------------------------------------
+
+    def sync_resource(self, query: Query, mapping: dict) -> ResourceReport:
+        resource = query.resource
+        report = ResourceReport(resource.name, file=_relative(query.file))
+        began = time.monotonic()
+        page_size = min(self.options.page_size, resource.max_records)
+        if page_size < self.options.page_size:
+            log.info("%s: pages of %d rows, the API's maximum per request", resource.name,
+                     page_size)
+        pages = self.source.pages(query, limit=self.options.limit, page_size=page_size)
+        snapshot = self._snapshot(resource.name, list(dict.fromkeys(mapping.values())))
+        upload = Uploads(self, query, report, snapshot)
+        bar = self._progress_bar(resource.name)
+        try:
+            for number, page in enumerate(pages, 1):
+                report.rows_read += len(page)
+                checked = normalise(page, resource, mapping)
+                for reject in checked.rejects:
+                    self.reject(report, query, page, reject.row, number, "rejected",
+                                reject.reason)
+                for records in split_by_data_source(checked.records):
+                    upload.submit(Batch(number, page, records))
+                bar.update(len(page))
+                log.info("%s: page %d read, %d rows (%d rejected before sending)",
+                         resource.name, number, len(page), len(checked.rejects))
+            upload.finish()
+        except SourceError as exc:
+            report.errors.append(self.redact(str(exc)))
+            upload.finish()
+        except ResourceFailed:
+            pass
+        except AuthError as exc:
+            upload.abandon("the API refused the credentials (401)")
+            report.errors.append(self.redact(str(exc)))
+            self.stopped = "the run stopped at the API's 401 answer"
+        finally:
+            bar.close()
+            if snapshot is not None:
+                report.snapshot_file = str(snapshot.close())
+            report.more_available = pages.more_available
+            report.seconds = time.monotonic() - began
+            if report.rejected or report.not_sent:
+                report.rejects_file = str(self.rejects.path)
+        return report
+
+    def reject(self, report: ResourceReport, query: Query, page: pd.DataFrame, row: int,
+               page_number: int, outcome: str, reason: str) -> None:
+        """Count one row as rejected or not sent, and write it to the rejects file."""
+        if outcome == "rejected":
+            report.rejected += 1
+        else:
+            report.not_sent += 1
+        values = page.loc[row].to_dict()
+        self.rejects.add(resource=query.resource.name, row=row, page=page_number,
+                         outcome=outcome, reason=self.redact(reason), values=values)
+
+    def _snapshot(self, resource_name: str, fields: list):
+        if self.options.snapshot_dir is None:
+            return None
+        from .snapshot import Snapshot
+
+        return Snapshot(self.options.snapshot_dir, self.run_id, resource_name, fields)
+
+    def _progress_bar(self, name: str):
+        if not self.options.progress:
+            return _NoBar()
+        from tqdm import tqdm
+
+        return tqdm(total=self.options.limit or None, desc=name, unit=" rows", leave=True)
+
+
+class Uploads:
+    """The requests of one resource: at most `concurrency` in flight, answers absorbed in the
+    calling thread (so counting, rejects and snapshots need no locks)."""
+
+    def __init__(self, run: Run, query: Query, report: ResourceReport, snapshot):
+        self.run, self.query, self.report, self.snapshot = run, query, report, snapshot
+        self.pool = None if run.client is None else ThreadPoolExecutor(
+            max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}")
+        self.pending: dict[Future, Batch] = {}
+
+    def submit(self, batch: Batch) -> None:
+        if self.pool is None:  # dry run: what would be sent is counted and snapshotted
+            self.report.would_send += len(batch.records)
+            if self.snapshot is not None:
+                self.snapshot.add(batch.records, batch.page_number)
+            return
+        while len(self.pending) >= self.run.options.concurrency:
+            self._absorb(wait(self.pending, return_when=FIRST_COMPLETED).done)
+        body_records = batch.records
+        future = self.pool.submit(self.run.client.put, self.query.resource.path,
+                                  to_payload(body_records), len(body_records))
+        self.pending[future] = batch
+
+    def finish(self) -> None:
+        """Wait for every request in flight and count its answers."""
+        try:
+            while self.pending:
+                self._absorb(wait(self.pending, return_when=FIRST_COMPLETED).done)
+        finally:
+            self._shutdown()
+
+    def abandon(self, why: str) -> None:
+        """Stop: requests not started are cancelled, their rows counted as not sent."""
+        for future, batch in list(self.pending.items()):
+            if future.cancel():
+                del self.pending[future]
+                self._not_sent(batch, f"not sent: {why}")
+        try:
+            while self.pending:
+                self._absorb(wait(self.pending).done, failing=True)
+        finally:
+            self._shutdown()
+
+    def _absorb(self, done, failing: bool = False) -> None:
+        for future in done:
+            batch = self.pending.pop(future)
+            try:
+                result = future.result()
+            except AuthError as exc:
+                self._not_sent(batch, f"not sent: {exc}")
+                if failing:
+                    continue
+                raise
+            except UploadError as exc:
+                self.report.requests += exc.attempts
+                message = self.run.redact(str(exc))
+                if exc.status is not None and 400 <= exc.status < 500:
+                    self.report.records_sent += len(batch.records)
+                    for row in batch.records.index:
+                        self.run.reject(self.report, self.query, batch.page, row,
+                                        batch.page_number, "rejected", message)
+                else:
+                    self._not_sent(batch, f"not sent: {message}")
+                if failing:
+                    continue
+                self.report.errors.append(message)
+                self.abandon("the resource stopped after an earlier request failed")
+                raise ResourceFailed from None
+            self._count(batch, result)
+
+    def _count(self, batch: Batch, result) -> None:
+        report = self.report
+        report.requests += result.attempts
+        report.records_sent += len(batch.records)
+        for row, outcome in zip(batch.records.index, result.outcomes, strict=True):
+            if outcome.ok:
+                report.accepted += 1
+            else:
+                self.run.reject(report, self.query, batch.page, row, batch.page_number,
+                                "rejected", f"API: {outcome.message}")
+        if self.snapshot is not None:
+            self.snapshot.add(batch.records, batch.page_number, result.outcomes)
+
+    def _not_sent(self, batch: Batch, reason: str) -> None:
+        for row in batch.records.index:
+            self.run.reject(self.report, self.query, batch.page, row, batch.page_number,
+                            "not_sent", reason)
+
+    def _shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _NoBar:
+    def update(self, _count: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _relative(file: Path) -> str:
+    return f"{file.parent.name}/{file.name}"
+
+
+__all__ = ["DEFAULT_LIMIT", "DEFAULT_PAGE_SIZE", "Run", "SyncError", "start"]

@@ -1,0 +1,287 @@
+"""Find, read and check a sync project folder before any connection or request is made.
+
+A project is `combocurve.toml` plus `resources/<resource>.sql`. Every problem is a ProjectError
+that names the folder, file or key at fault and says what to do about it.
+"""
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .credentials import Secret, ServiceAccount
+from .errors import ProjectError
+from .resources import FILE_ALIASES, RESOURCES, Resource, resource_for_file
+
+CONFIG_FILE = "combocurve.toml"
+DEFAULT_BASE_URL = "https://test-api.combocurve.com"
+DEFAULT_PORTS = {"mysql": 3306, "postgres": 5432, "sqlserver": 1433}
+SERVER_KEYS = {"host", "port", "user", "password", "database", "options", "connect_timeout"}
+SQLITE_KEYS = {"database", "attach"}
+CONNECTION_TYPES = (*DEFAULT_PORTS, "sqlite")
+COMBOCURVE_KEYS = {"base_url", "api_key", "token", "service_account"}
+ENV_OVERRIDES = {"base_url": "COMBOCURVE_BASE_URL", "api_key": "COMBOCURVE_API_KEY",
+                 "token": "COMBOCURVE_TOKEN", "service_account": "COMBOCURVE_SERVICE_ACCOUNT"}
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the company database is. `password` is a Secret; `describe()` is safe to print."""
+
+    type: str
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    password: Secret | None = None
+    database: str | None = None
+    options: dict = field(default_factory=dict)
+    connect_timeout: float = 10.0
+    attach: dict = field(default_factory=dict)  # sqlite: schema name -> database file
+
+    def describe(self) -> str:
+        """`mysql 127.0.0.1:3306/global`: how messages name this database, with no secret."""
+        if self.type == "sqlite":
+            return f"sqlite {self.database}"
+        where = f"{self.host}:{self.port}"
+        return f"{self.type} {where}/{self.database}" if self.database else f"{self.type} {where}"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    api_key: Secret | None = None
+    token: Secret | None = None
+    service_account: ServiceAccount | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.api_key is not None and (self.token or self.service_account) is not None
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so that outgoing text can be checked for them."""
+        found = [self.api_key, self.token]
+        if self.service_account:
+            found += [self.service_account.private_key, self.service_account.private_key_id]
+        return [s.reveal() for s in found if s is not None and s.reveal()]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One resource query: the resource it feeds and the SQL of its file."""
+
+    resource: Resource
+    file: Path
+    sql: str
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated sync project; nothing in it needs another look at the folder."""
+
+    folder: Path
+    connection: Connection
+    base_url: str
+    credentials: Credentials
+    queries: tuple[Query, ...]  # in upload order: wells before daily productions
+
+    def query(self, resource_name: str) -> Query:
+        for query in self.queries:
+            if query.resource.name == resource_name:
+                return query
+        raise ProjectError(f"{self.folder}: no resources/{resource_name}.sql in this project")
+
+    def secrets(self) -> list[str]:
+        password = self.connection.password
+        return self.credentials.secrets() + ([password.reveal()] if password else [])
+
+
+def load_project(project_dir=None, *, require_credentials: bool = True,
+                 base_url: str | None = None) -> Project:
+    """Read and validate the project in `project_dir` (default: the current directory)."""
+    folder = Path(project_dir if project_dir is not None else os.getcwd())
+    if not folder.is_dir():
+        raise ProjectError(f"{folder}: not a directory; give the path of a sync project folder")
+    config_file = folder / CONFIG_FILE
+    queries = _find_queries(folder)
+    if not config_file.is_file():
+        raise ProjectError(f"{folder} is not a ComboCurve Sync project: no {CONFIG_FILE} "
+                           "(create one; see example/combocurve.toml)")
+    if not queries:
+        raise ProjectError(f"{folder} is not a ComboCurve Sync project: no resources/*.sql "
+                           "(add resources/wells.sql or resources/daily-productions.sql)")
+    config = _read_toml(config_file)
+    _check_keys(config, {"connection", "combocurve", *CONNECTION_TYPES}, "", config_file)
+    connection = _connection(config, config_file, folder)
+    base_url, credentials = _combocurve(config, config_file, folder, base_url)
+    if require_credentials and not credentials.complete:
+        raise ProjectError(
+            f"{config_file}: no API credentials: set api_key and token (or service_account) in "
+            "[combocurve], or COMBOCURVE_API_KEY and COMBOCURVE_TOKEN in the environment "
+            "(a dry run needs none)")
+    return Project(folder, connection, base_url, credentials, queries)
+
+
+def _find_queries(folder: Path) -> tuple[Query, ...]:
+    files = sorted((folder / "resources").glob("*.sql"))
+    by_resource: dict[str, Query] = {}
+    for file in files:
+        resource = resource_for_file(file.stem)
+        if resource is None:
+            names = ", ".join(f"{n}.sql" for n in [*RESOURCES, *FILE_ALIASES])
+            raise ProjectError(f"{file}: unknown resource '{file.stem}'; supported: {names}")
+        if resource.name in by_resource:
+            raise ProjectError(f"{file}: resource '{resource.name}' is already read from "
+                               f"{by_resource[resource.name].file.name}; keep one of the two")
+        sql = file.read_text(encoding="utf-8-sig").strip().rstrip(";").strip()
+        if not sql:
+            raise ProjectError(f"{file}: the file is empty; write the SELECT for {resource.name}")
+        by_resource[resource.name] = Query(resource, file, sql)
+    return tuple(by_resource[name] for name in RESOURCES if name in by_resource)
+
+
+def _read_toml(config_file: Path) -> dict:
+    try:
+        with config_file.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"{config_file}: invalid TOML: {exc}") from None
+
+
+def _check_keys(table: dict, allowed: set[str], section: str, config_file: Path) -> None:
+    for key in table:
+        if key not in allowed:
+            where = f"[{section}] " if section else ""
+            what = "key" if section else "section"
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            known = ", ".join(sorted(allowed))
+            hint = f"did you mean '{close[0]}'?" if close else f"known: {known}"
+            raise ProjectError(f"{config_file}: unknown {what} {where}'{key}' ({hint})")
+
+
+def _section(config: dict, name: str, config_file: Path, required: bool) -> dict:
+    table = config.get(name)
+    if table is None and not required:
+        return {}
+    if not isinstance(table, dict):
+        raise ProjectError(f"{config_file}: missing section [{name}]" if table is None
+                           else f"{config_file}: '{name}' must be a section, [{name}]")
+    return table
+
+
+def _expand(value, where: str, config_file: Path, *, missing_ok: bool = False):
+    """Replace `${VAR}` and `${VAR:-default}` in a string value with the environment's."""
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        if missing_ok:
+            raise LookupError(name)
+        raise ProjectError(f"{config_file}: {where}: environment variable {name} is not set "
+                           f"(set it, or write ${{{name}:-default}})")
+
+    return _ENV_REFERENCE.sub(substitute, value)
+
+
+def _connection(config: dict, config_file: Path, folder: Path) -> Connection:
+    kind = _section(config, "connection", config_file, required=True).get("type")
+    _check_keys(config["connection"], {"type"}, "connection", config_file)
+    kind = _expand(kind, "[connection] type", config_file)
+    if not kind:
+        raise ProjectError(f"{config_file}: [connection] needs type = one of "
+                           f"{', '.join(CONNECTION_TYPES)}")
+    if kind not in CONNECTION_TYPES:
+        raise ProjectError(f"{config_file}: [connection] type '{kind}' is not supported; "
+                           f"use one of {', '.join(CONNECTION_TYPES)}")
+    table = _section(config, kind, config_file, required=True)
+    _check_keys(table, SQLITE_KEYS if kind == "sqlite" else SERVER_KEYS, kind, config_file)
+    values = {k: _expand(v, f"[{kind}] {k}", config_file) for k, v in table.items()}
+    if kind == "sqlite":
+        return _sqlite_connection(values, config_file, folder)
+
+    for key in ("host", "user"):
+        if not isinstance(values.get(key), str) or not values[key]:
+            raise ProjectError(f"{config_file}: [{kind}] needs {key} = \"...\"")
+    for key in ("password", "database"):
+        if not isinstance(values.get(key, ""), str):
+            raise ProjectError(f"{config_file}: [{kind}] {key} must be a string")
+    options = values.get("options", {})
+    if not isinstance(options, dict):
+        raise ProjectError(f"{config_file}: [{kind}] options must be a table of driver options")
+    return Connection(
+        type=kind, host=values["host"], user=values["user"],
+        port=_number(values.get("port", DEFAULT_PORTS[kind]), f"[{kind}] port", config_file, int),
+        password=Secret(values["password"]) if values.get("password") else None,
+        database=values.get("database") or None,
+        options={k: _expand(v, f"[{kind}.options] {k}", config_file) for k, v in options.items()},
+        connect_timeout=_number(values.get("connect_timeout", 10), f"[{kind}] connect_timeout",
+                                config_file, float))
+
+
+def _number(value, where: str, config_file: Path, kind: type):
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number <= 0 or isinstance(value, bool):
+        raise ProjectError(f"{config_file}: {where} must be a positive number, not {value!r}")
+    return number
+
+
+def _sqlite_connection(values: dict, config_file: Path, folder: Path) -> Connection:
+    database = values.get("database")
+    if not isinstance(database, str) or not database:
+        raise ProjectError(f"{config_file}: [sqlite] needs database = \"file.db\"")
+    attach = values.get("attach", {})
+    if not isinstance(attach, dict) or not all(isinstance(v, str) for v in attach.values()):
+        raise ProjectError(f"{config_file}: [sqlite] attach must map schema names to files")
+
+    def resolve(path: str, where: str) -> str:
+        if path == ":memory:":
+            return path
+        full = folder / _expand(path, where, config_file)
+        if not full.is_file():
+            raise ProjectError(f"{config_file}: {where}: no database file {full}")
+        return str(full.resolve())
+
+    return Connection(type="sqlite", database=resolve(database, "[sqlite] database"),
+                      attach={name: resolve(path, f"[sqlite.attach] {name}")
+                              for name, path in attach.items()})
+
+
+def _combocurve(config: dict, config_file: Path, folder: Path, base_url_override):
+    table = _section(config, "combocurve", config_file, required=False)
+    _check_keys(table, COMBOCURVE_KEYS, "combocurve", config_file)
+    values = {}
+    for key in COMBOCURVE_KEYS:
+        env = os.environ.get(ENV_OVERRIDES[key])
+        if env:
+            values[key] = env
+            continue
+        if not isinstance(table.get(key, ""), str):
+            raise ProjectError(f"{config_file}: [combocurve] {key} must be a string")
+        try:
+            values[key] = _expand(table.get(key), f"[combocurve] {key}", config_file,
+                                  missing_ok=True)
+        except LookupError:
+            values[key] = None  # an unset credential is "no credential", checked later
+    base_url = (base_url_override or values["base_url"] or DEFAULT_BASE_URL).rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProjectError(f"{config_file}: [combocurve] base_url '{base_url}' is not an "
+                           "http(s) URL such as https://test-api.combocurve.com")
+    account = None
+    if values["service_account"]:
+        account = ServiceAccount.load(folder / values["service_account"])
+    credentials = Credentials(
+        api_key=Secret(values["api_key"]) if values["api_key"] else None,
+        token=Secret(values["token"]) if values["token"] else None,
+        service_account=account)
+    return base_url, credentials

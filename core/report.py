@@ -1,0 +1,85 @@
+"""What a run did, per resource: rows read, sent, accepted, rejected, not sent, and why.
+
+Every row read is counted exactly once: accepted + rejected + not_sent (+ would_send in a dry
+run) == rows_read. `RunReport.to_dict()` is the `--report` JSON; `to_frame()` is for notebooks.
+"""
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class ResourceReport:
+    name: str
+    file: str = ""
+    rows_read: int = 0
+    records_sent: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    not_sent: int = 0
+    would_send: int = 0  # dry run: valid rows that a real run would send
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+    more_available: bool = False  # the row limit stopped the read before the end of the query
+    seconds: float = 0.0
+    rejects_file: str | None = None
+    snapshot_file: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.rejected == 0 and self.not_sent == 0
+
+    @property
+    def unaccounted(self) -> int:
+        """Rows read but neither accepted, rejected, unsent nor dry-run valid: must be 0."""
+        return self.rows_read - self.accepted - self.rejected - self.not_sent - self.would_send
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    dry_run: bool = False
+    resources: list[ResourceReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.resources)
+
+    def resource(self, name: str) -> ResourceReport:
+        return next(r for r in self.resources if r.name == name)
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "run_id": self.run_id, "dry_run": self.dry_run,
+                "resources": [asdict(r) for r in self.resources]}
+
+    def to_frame(self):
+        """One row per resource, for a notebook."""
+        import pandas as pd
+
+        rows = [asdict(r) | {"ok": r.ok} for r in self.resources]
+        return pd.DataFrame(rows).set_index("name") if rows else pd.DataFrame()
+
+    def summary(self) -> str:
+        """A plain-text table, one line per resource, then where rejects and snapshots went."""
+        head = ("resource", "read", "sent", "accepted", "rejected", "not sent", "requests",
+                "seconds")
+        lines = [head]
+        for r in self.resources:
+            sent = f"({r.would_send})" if self.dry_run else str(r.records_sent)
+            lines.append((r.name, str(r.rows_read), sent, str(r.accepted), str(r.rejected),
+                          str(r.not_sent), str(r.requests), f"{r.seconds:.1f}"))
+        widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
+        text = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                          for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+                for row in lines]
+        if self.dry_run:
+            text.append("dry run: nothing was sent; (n) is what a real run would send")
+        for r in self.resources:
+            if r.more_available:
+                text.append(f"{r.name}: the row limit was reached and more rows remain "
+                            "(--limit 0 reads them all)")
+            text += [f"{r.name}: error: {e}" for e in r.errors]
+            if r.rejects_file:
+                text.append(f"{r.name}: rejected and unsent rows with reasons: {r.rejects_file}")
+            if r.snapshot_file:
+                text.append(f"{r.name}: snapshot: {r.snapshot_file}")
+        return "\n".join(text)

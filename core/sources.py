@@ -1,0 +1,212 @@
+"""Read resource queries from the company database: streamed pages, the row limit in the SQL.
+
+Lessons this module is built on (see ../shared/design/architecture.md):
+- pandas' `read_sql(chunksize=)` buffers the whole result with PyMySQL and psycopg, so pages come
+  from a server-side cursor (`stream_results`) instead.
+- Stopping a MySQL stream early reads every remaining row, so the limit goes into the SQL.
+- MariaDB ignores ORDER BY in a derived table, so the limit is appended to the query itself and
+  the query is wrapped only when it ends with a LIMIT of its own.
+- Values arrive as the driver made them (object columns, nothing guessed by pandas), so that
+  the declared field types decide, not whatever one page happens to hold.
+Every session is read-only and pinned to UTC.
+"""
+
+import logging
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+from .errors import SourceError
+from .project import Connection, Query
+
+log = logging.getLogger(__name__)
+
+DRIVERS = {"mysql": "mysql+pymysql", "postgres": "postgresql+psycopg",
+           "sqlserver": "mssql+pymssql", "sqlite": "sqlite"}
+_ENDS_WITH_LIMIT = re.compile(
+    r"\b(limit\s+\d+(\s*(,|offset)\s*\d+)?|offset\s+\d+\s+rows?(\s+fetch\s+.+\s+only)?"
+    r"|fetch\s+(first|next)\s+.+\s+only)$", re.IGNORECASE | re.DOTALL)
+_TRAILING_COMMENT_LINES = re.compile(r"(\n[ \t]*--[^\n]*)+$")
+
+
+def limited_sql(sql: str, limit: int) -> str:
+    """`sql` returning at most `limit` rows (LIMIT dialects), keeping the query's own order."""
+    body = _TRAILING_COMMENT_LINES.sub("", "\n" + sql).strip().rstrip(";").rstrip()
+    if _ENDS_WITH_LIMIT.search(body):
+        return f"SELECT * FROM (\n{body}\n) AS combocurve_limited LIMIT {limit}"
+    return f"{body}\nLIMIT {limit}"
+
+
+class Source:
+    """One company database: opens read-only UTC sessions and streams query pages."""
+
+    def __init__(self, connection: Connection, *, stream_hold_seconds: int = 3600):
+        self.connection = connection
+        self.stream_hold_seconds = stream_hold_seconds  # MySQL net_write_timeout while paused
+        self._engine = None
+
+    def __repr__(self) -> str:
+        return f"Source({self.connection.describe()})"
+
+    def columns(self, query: Query) -> list[str]:
+        """The column names the query returns, found without reading its rows."""
+        with self._connect(query) as conn:
+            result = self._execute(conn, query, limit=0)
+            keys = list(result.keys())
+            result.close()
+            return keys
+
+    def pages(self, query: Query, *, limit: int, page_size: int) -> "Pages":
+        """The query's rows in pages of `page_size`, at most `limit` rows (0: all)."""
+        return Pages(self, query, limit, page_size)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _connect(self, query: Query):
+        try:
+            return self._get_engine().connect().execution_options(
+                stream_results=True, no_parameters=True)
+        except sa.exc.DBAPIError as exc:
+            raise SourceError(f"{self.connection.describe()}: cannot connect: "
+                              f"{driver_message(exc)}") from None
+
+    def _execute(self, conn, query: Query, *, limit: int):
+        """Run the query with at most `limit` rows (None: no limit); SQL Server caps the session."""
+        sql = query.sql
+        if limit is not None and self.connection.type == "sqlserver":
+            conn.exec_driver_sql(f"SET ROWCOUNT {max(int(limit), 1)}")  # 0 would mean no cap
+        elif limit is not None:
+            sql = limited_sql(sql, limit)
+        try:
+            return conn.exec_driver_sql(sql)
+        except sa.exc.DBAPIError as exc:
+            conn.close()
+            raise self.query_error(query, exc) from None
+
+    def query_error(self, query: Query, exc: Exception) -> SourceError:
+        lost = "lost the connection to" if _connection_lost(exc) else "query failed on"
+        return SourceError(f"{query.file.parent.name}/{query.file.name}: {lost} "
+                           f"{self.connection.describe()}: {driver_message(exc)}")
+
+    def _get_engine(self):
+        if self._engine is None:
+            self._engine = _create_engine(self.connection, self.stream_hold_seconds)
+        return self._engine
+
+
+class Pages:
+    """Iterates DataFrame pages (object columns, index = 1-based row number in the result).
+
+    After the iteration, `more_available` tells whether rows beyond the limit exist: the query
+    asks for one row more than the limit and that row is never handed out.
+    """
+
+    def __init__(self, source: Source, query: Query, limit: int, page_size: int):
+        self.source, self.query, self.limit, self.page_size = source, query, limit, page_size
+        self.rows_read = 0
+        self.more_available = False
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        conn = self.source._connect(self.query)
+        try:
+            result = self.source._execute(conn, self.query,
+                                          limit=self.limit + 1 if self.limit else None)
+            keys = list(result.keys())
+            for rows in result.partitions(self.page_size):
+                if self.limit and self.rows_read + len(rows) > self.limit:
+                    rows = rows[: self.limit - self.rows_read]
+                    self.more_available = True
+                if rows:
+                    yield self._frame(keys, rows)
+                if self.more_available:
+                    break
+        except sa.exc.DBAPIError as exc:
+            raise self.source.query_error(self.query, exc) from None
+        finally:
+            conn.close()
+
+    def _frame(self, keys: list[str], rows) -> pd.DataFrame:
+        start = self.rows_read + 1
+        self.rows_read += len(rows)
+        columns = zip(*rows, strict=True)
+        data = {key: _object_array(values) for key, values in zip(keys, columns, strict=True)}
+        return pd.DataFrame(data, index=pd.RangeIndex(start, start + len(rows)), dtype=object)
+
+
+def _object_array(values: tuple) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def driver_message(exc: Exception) -> str:
+    """The database's own words for an error, on one line, without SQLAlchemy's wrapping."""
+    orig = getattr(exc, "orig", None) or exc
+    args = getattr(orig, "args", ())
+    if len(args) == 2 and isinstance(args[0], int):  # PyMySQL: (code, message)
+        text = f"{args[1]} (error {args[0]})"
+    else:
+        text = str(orig)
+    return " ".join(text.split())
+
+
+def _connection_lost(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", None)
+    code = orig.args[0] if orig is not None and orig.args else None
+    return bool(getattr(exc, "connection_invalidated", False)) or code in (2006, 2013)
+
+
+def _create_engine(connection: Connection, stream_hold_seconds: int):
+    kind = connection.type
+    if kind == "sqlite":
+        url = URL.create("sqlite", database=connection.database)
+        engine = sa.create_engine(url, poolclass=NullPool)
+        setup = [f"ATTACH DATABASE '{path}' AS \"{name}\""
+                 for name, path in connection.attach.items()] + ["PRAGMA query_only = ON"]
+    else:
+        url = URL.create(DRIVERS[kind], username=connection.user,
+                         password=connection.password.reveal() if connection.password else None,
+                         host=connection.host, port=connection.port,
+                         database=connection.database, query={
+                             k: str(v) for k, v in connection.options.items()})
+        engine = sa.create_engine(url, poolclass=NullPool,
+                                  connect_args=_connect_args(connection))
+        setup = _session_setup(kind, stream_hold_seconds)
+    if setup:
+        @sa.event.listens_for(engine, "connect")
+        def _prepare_session(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            try:
+                for statement in setup:
+                    cursor.execute(statement)
+            finally:
+                cursor.close()
+    return engine
+
+
+def _connect_args(connection: Connection) -> dict:
+    timeout = connection.connect_timeout
+    if connection.type == "mysql":
+        return {"connect_timeout": timeout, "charset": "utf8mb4"}
+    if connection.type == "postgres":
+        return {"connect_timeout": max(1, round(timeout)),
+                "options": "-c TimeZone=UTC -c default_transaction_read_only=on"}
+    return {"login_timeout": max(1, round(timeout))}
+
+
+def _session_setup(kind: str, stream_hold_seconds: int) -> list[str]:
+    if kind == "mysql":
+        return ["SET time_zone = '+00:00'",
+                f"SET SESSION net_write_timeout = {int(stream_hold_seconds)}",
+                "SET SESSION TRANSACTION READ ONLY"]
+    return []

@@ -1,0 +1,378 @@
+"""Pure functions from a page of query rows to API records, and the rows the API would refuse.
+
+Values are typed by the field's declared type, never by what one page happens to hold:
+- number: JSON numbers; integers stay integers (and a whole DECIMAL or FLOAT is sent as one),
+  numeric text is read as a number, NaN is null, infinity and integers beyond 2^53 are refused;
+- string: text; INT ids become "123", ids are trimmed, an empty string is null, bytes must be
+  UTF-8;
+- date: `YYYY-MM-DD`, the UTC day of a DATETIME or TIMESTAMP; MySQL's zero date is null;
+- boolean: true/false, from booleans, 0/1 (TINYINT(1)) or the words true/false/yes/no.
+NULL, NaN and NaT become null. A row with any problem is rejected with every reason found.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pandas as pd
+from pandas.api.types import infer_dtype
+
+from .errors import ProjectError
+from .resources import (
+    BOOLEAN,
+    DAILY_PRODUCTIONS,
+    DATE,
+    MAX_SAFE_INTEGER,
+    NUMBER,
+    WELLS,
+    Field,
+    Resource,
+)
+
+_ZERO_DATE = re.compile(r"0000-00-00")
+_TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
+COORDINATE_PAIRS = (("surfaceLatitude", "surfaceLongitude"), ("heelLatitude", "heelLongitude"),
+                    ("toeLatitude", "toeLongitude"))
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row not sent, by its 1-based row number in the query result, and why."""
+
+    row: int
+    reason: str
+
+
+@dataclass
+class Normalised:
+    records: pd.DataFrame  # rows to send: API field names, JSON-ready values, index = row number
+    rejects: list[Reject]
+
+
+def map_columns(resource: Resource, columns: list[str], file: Path) -> dict[str, Field]:
+    """Which field each query column feeds; an unknown or doubled column is a ProjectError."""
+    where = f"{file.parent.name}/{file.name}"
+    mapping: dict[str, Field] = {}
+    for column in columns:
+        found = resource.field_for(column)
+        if found is None:
+            close = resource.closest_field(column)
+            hint = f" (did you mean '{close}'?)" if close else ""
+            raise ProjectError(f"{where}: column '{column}' is not a ComboCurve "
+                               f"{resource.noun} field{hint}")
+        twin = next((c for c, f in mapping.items() if f is found), None)
+        if twin is not None:
+            raise ProjectError(f"{where}: columns '{twin}' and '{column}' both feed "
+                               f"'{found.name}'; keep one")
+        mapping[column] = found
+    names = {f.name for f in mapping.values()}
+    for needed in _required_columns(resource, names):
+        raise ProjectError(f"{where}: no column for the required field {needed}")
+    return mapping
+
+
+def _required_columns(resource: Resource, names: set[str]) -> list[str]:
+    if resource is WELLS:
+        missing = [n for n in ("dataSource",) if n not in names]
+        if "chosenID" not in names and "api14" not in names:
+            missing.append("chosenID")
+        return missing
+    missing = [] if "date" in names else ["date"]
+    if "well" not in names and not {"chosenID", "dataSource"} <= names:
+        missing.append("well (or chosenID and dataSource)")
+    return missing
+
+
+def normalise(page: pd.DataFrame, resource: Resource, mapping: dict[str, Field]) -> Normalised:
+    """Rename and type one page; rows the API would refuse go to `rejects` with reasons."""
+    problems: dict[int, list[str]] = {}
+    flagged: set[tuple[int, str]] = set()  # (position, field) already reported: say it once
+    columns = {}
+    for column, field in mapping.items():
+        values, bad = CONVERTERS[field.type](page[column].to_numpy(dtype=object), field)
+        for position in np.flatnonzero(bad != None):  # noqa: E711 - elementwise on objects
+            problems.setdefault(position, []).append(f"{field.name}: {bad[position]}")
+            flagged.add((position, field.name))
+        columns[field.name] = values
+    records = pd.DataFrame(columns, index=page.index, dtype=object)
+    for rule in ROW_RULES[resource.name]:
+        for position, name, message in rule(records):
+            if (position, name) not in flagged:
+                problems.setdefault(position, []).append(f"{name}: {message}")
+    if not problems:
+        return Normalised(records, [])
+    rejected = np.zeros(len(records), dtype=bool)
+    rejected[list(problems)] = True
+    rows = page.index.to_numpy()
+    rejects = [Reject(int(rows[p]), "; ".join(problems[p])) for p in sorted(problems)]
+    return Normalised(records[~rejected], rejects)
+
+
+# -- one column at a time: (values, problems), each an object array of the page's length ----
+
+
+def _empty(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Output and problem arrays, and the mask of values that are not NULL, NaN or NaT."""
+    present = ~pd.isna(values)
+    return np.full(len(values), None, dtype=object), np.full(len(values), None, object), present
+
+
+def to_numbers(values: np.ndarray, field: Field | None = None):
+    out, bad, present = _empty(values)
+    kind = infer_dtype(values, skipna=True)
+    if kind == "integer":
+        out[present] = values[present]
+        big = [i for i in np.flatnonzero(present) if abs(values[i]) > MAX_SAFE_INTEGER]
+        for i in big:
+            out[i], bad[i] = None, _too_big(values[i])
+    elif kind in ("floating", "mixed-integer-float", "decimal"):
+        floats = np.asarray(values[present].tolist(), dtype=float)
+        out[present] = _json_numbers(floats)
+        for offset in np.flatnonzero(np.isinf(floats)):
+            i = np.flatnonzero(present)[offset]
+            out[i], bad[i] = None, f"{values[i]!r} is infinite, not a number the API takes"
+    else:
+        for i in np.flatnonzero(present):
+            out[i], bad[i] = _one_number(values[i])
+    return out, bad
+
+
+def _json_numbers(floats: np.ndarray) -> np.ndarray:
+    """Floats as JSON-ready objects: NaN -> None, whole numbers within 2^53 -> int."""
+    result = floats.astype(object)
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(floats) & (np.floor(floats) == floats)
+        whole &= np.abs(floats) <= MAX_SAFE_INTEGER
+    result[whole] = floats[whole].astype(np.int64).astype(object)
+    result[np.isnan(floats)] = None
+    return result
+
+
+def _one_number(value):
+    """One value of an odd type (text, bool, bytes, a mixed column) as a number, or why not."""
+    if isinstance(value, bool | np.bool_):
+        return None, f"{value!r} is a boolean, not a number"
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None, None
+        try:
+            value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+        except ValueError:
+            return None, f"{value!r} is not a number"
+    if isinstance(value, int | np.integer):
+        return (int(value), None) if abs(value) <= MAX_SAFE_INTEGER else (None, _too_big(value))
+    if isinstance(value, float | Decimal | np.floating):
+        number = float(value)
+        if math.isnan(number):
+            return None, None
+        if math.isinf(number):
+            return None, f"{value!r} is infinite, not a number the API takes"
+        return _json_numbers(np.array([number]))[0], None
+    return None, f"{value!r} is not a number"
+
+
+def _too_big(value) -> str:
+    return f"{value} is beyond 2^53 and would not arrive exactly"
+
+
+def to_strings(values: np.ndarray, field: Field):
+    out, bad, present = _empty(values)
+    if infer_dtype(values, skipna=True) == "string":
+        out[present] = values[present]
+    else:
+        for i in np.flatnonzero(present):
+            out[i], bad[i] = _one_string(values[i])
+    text = pd.Series(out[present], dtype=object)
+    if field.identifier:
+        text = text.str.strip()
+    text = text.where(text != "", None)
+    out[present] = text.to_numpy(dtype=object)
+    _check_text(out, bad, field)
+    return out, bad
+
+
+def _one_string(value):
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8"), None
+        except UnicodeDecodeError:
+            return None, f"{value!r} is not valid UTF-8 text"
+    if isinstance(value, bool | np.bool_):
+        return None, f"{value!r} is a boolean, not text"
+    if isinstance(value, float | np.floating) and value.is_integer():
+        return str(int(value)), None
+    if isinstance(value, datetime | date):
+        return value.isoformat(), None
+    return str(value), None
+
+
+def _check_text(out: np.ndarray, bad: np.ndarray, field: Field) -> None:
+    """Enum choices and patterns (chosenID, api14...), on the values that are present."""
+    if field.choices is None and field.rule is None:
+        return
+    for i in np.flatnonzero(out != None):  # noqa: E711 - elementwise on objects
+        value = out[i]
+        if field.choices is not None and value not in field.choices:
+            bad[i] = f"{value!r} is not one of {', '.join(field.choices)}"
+        elif field.rule is not None and not field.rule[0].fullmatch(value):
+            bad[i] = f"{value!r} must be {field.rule[1]}"
+        else:
+            continue
+        out[i] = None
+
+
+def to_dates(values: np.ndarray, field: Field | None = None):
+    out, bad, present = _empty(values)
+    kind = infer_dtype(values, skipna=True)
+    if kind == "string":
+        text = pd.Series(values[present], dtype=object).str.strip()
+        blank = (text.str.match(_ZERO_DATE) | (text == "")).to_numpy()
+        present[np.flatnonzero(present)[blank]] = False  # MySQL's zero date: "no date"
+    elif kind not in ("datetime", "datetime64", "date"):
+        values = values.copy()
+        for i in np.flatnonzero(present):
+            value = values[i] = _one_date(values[i])
+            if isinstance(value, Reject):
+                present[i], bad[i] = False, value.reason
+            elif value is None:
+                present[i] = False
+    if not present.any():
+        return out, bad
+    stamps = pd.to_datetime(pd.Series(values[present], dtype=object), errors="coerce",
+                            utc=True, format="ISO8601")
+    days = stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    text = np.datetime_as_string(days, unit="D").astype(object)
+    invalid = stamps.isna().to_numpy()
+    text[invalid] = None
+    out[present] = text
+    for i in np.flatnonzero(present)[invalid]:
+        bad[i] = f"{values[i]!r} is not a valid date"
+    return out, bad
+
+
+def _one_date(value):
+    """A value of a mixed column ready for to_datetime, None for "no date", or a Reject."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        text = value.strip()
+        return None if not text or _ZERO_DATE.match(text) else text
+    if isinstance(value, date | np.datetime64):
+        return value
+    return Reject(0, f"{value!r} is not a date")
+
+
+def to_booleans(values: np.ndarray, field: Field | None = None):
+    out, bad, present = _empty(values)
+    for i in np.flatnonzero(present):
+        value = values[i]
+        word = str(value).strip().lower()
+        if isinstance(value, bool | np.bool_):
+            out[i] = bool(value)
+        elif isinstance(value, int | np.integer | str) and word in _TRUE | _FALSE:
+            out[i] = word in _TRUE
+        else:
+            bad[i] = f"{value!r} is not true or false"
+    return out, bad
+
+
+CONVERTERS = {NUMBER: to_numbers, "string": to_strings, DATE: to_dates, BOOLEAN: to_booleans}
+
+
+# -- whole-row rules: each yields (position, field, message) for a row it refuses ----------
+
+
+def _column(records: pd.DataFrame, name: str) -> pd.Series:
+    if name in records:
+        return records[name]
+    return pd.Series([None] * len(records), index=records.index, dtype=object)
+
+
+def _required(*names: str):
+    def rule(records: pd.DataFrame):
+        for name in names:
+            for position in np.flatnonzero(_column(records, name).isna().to_numpy()):
+                yield position, name, "required"
+    return rule
+
+
+def _well_identity(records: pd.DataFrame):
+    """chosenID is required, except that a `di` well may be known by its api14 alone."""
+    missing = _column(records, "chosenID").isna().to_numpy()
+    stand_in = (_column(records, "dataSource") == "di").to_numpy() & \
+        _column(records, "api14").notna().to_numpy()
+    for position in np.flatnonzero(missing & ~stand_in):
+        yield position, "chosenID", "required"
+
+
+def _daily_identity(records: pd.DataFrame):
+    has_well = _column(records, "well").notna().to_numpy()
+    has_chosen = _column(records, "chosenID").notna().to_numpy()
+    has_source = _column(records, "dataSource").notna().to_numpy()
+    for position in np.flatnonzero(~has_well & ~has_chosen):
+        yield position, "well", "required (or chosenID and dataSource)"
+    for position in np.flatnonzero(~has_well & has_chosen & ~has_source):
+        yield position, "dataSource", "required with chosenID"
+
+
+def _coordinate_pairs(records: pd.DataFrame):
+    for first, second in COORDINATE_PAIRS:
+        a, b = _column(records, first).notna(), _column(records, second).notna()
+        for position in np.flatnonzero((a != b).to_numpy()):
+            lone, other = (first, second) if a.iloc[position] else (second, first)
+            yield position, lone, f"given without {other}"
+
+
+def _duplicates(key_names: tuple[str, ...], what: str):
+    """The API refuses (or silently merges) two records with one key in a request: refuse all."""
+    def rule(records: pd.DataFrame):
+        keys = pd.DataFrame({n: _column(records, n).to_numpy() for n in key_names})
+        complete = keys.notna().any(axis=1).to_numpy() & _column(
+            records, key_names[-1]).notna().to_numpy()
+        doubled = keys.duplicated(keep=False).to_numpy() & complete
+        if not doubled.any():
+            return
+        rows = records.index.to_numpy()
+        groups = keys[doubled].groupby(list(key_names), dropna=False, sort=False).indices
+        for positions in groups.values():
+            members = np.flatnonzero(doubled)[positions]
+            for position in members:
+                others = ", ".join(str(rows[p]) for p in members if p != position)
+                yield position, "duplicate", f"{what} as row {others} in the same page"
+    return rule
+
+
+ROW_RULES = {
+    WELLS.name: [_required("dataSource"), _well_identity, _coordinate_pairs,
+                 _duplicates(("dataSource", "chosenID"), "same well")],
+    DAILY_PRODUCTIONS.name: [_required("date"), _daily_identity,
+                             _duplicates(("well", "dataSource", "chosenID", "date"),
+                                         "same well and day")],
+}
+
+
+# -- to the wire --------------------------------------------------------------------------------
+
+
+def split_by_data_source(records: pd.DataFrame) -> list[pd.DataFrame]:
+    """One frame per dataSource (the API takes one per request), in order of first appearance."""
+    if "dataSource" not in records or records["dataSource"].nunique(dropna=False) <= 1:
+        return [records]
+    groups = records.groupby("dataSource", dropna=False, sort=False)
+    return [group for _, group in groups]
+
+
+def to_payload(records: pd.DataFrame) -> bytes:
+    """The JSON array sent for these records: exact floats, null for missing, no NaN."""
+    names = list(records.columns)
+    rows = zip(*(records[name].tolist() for name in names), strict=True)
+    records_list = [dict(zip(names, row, strict=True)) for row in rows]
+    return orjson.dumps(records_list, option=orjson.OPT_SERIALIZE_NUMPY)
