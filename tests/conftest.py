@@ -1,0 +1,150 @@
+"""Fixtures that talk to real things: MariaDB and PostgreSQL on 127.0.0.1, and our emulator.
+
+Each test module gets fresh databases of its own. Under CI=true an unreachable database fails
+the run; elsewhere it skips with the reason, so a laptop without servers can still run the rest.
+"""
+
+import importlib.util
+import os
+import secrets
+import textwrap
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN, Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+MARIADB = os.environ.get("TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
+POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+def _reachable(url: str, label: str) -> sa.Engine:
+    engine = sa.create_engine(url + ("/postgres" if url.startswith("postgresql") else ""),
+                              isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect():
+            return engine
+    except sa.exc.OperationalError as exc:
+        message = f"{label} is not reachable at {url}: {exc.orig}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server():
+    engine = _reachable(MARIADB, "MariaDB")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    engine = _reachable(POSTGRES, "PostgreSQL")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def mariadb(mariadb_server, request):
+    """A fresh MariaDB database for this module: an object with `.name` and `.url`."""
+    name = f"cc_{request.module.__name__.split('.')[-1][:20]}_{secrets.token_hex(3)}"
+    with mariadb_server.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    database = Database(name, f"{MARIADB}/{name}")
+    yield database
+    database.dispose()
+    with mariadb_server.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture(scope="module")
+def postgres(postgres_server, request):
+    """A fresh PostgreSQL database for this module."""
+    name = f"cc_{request.module.__name__.split('.')[-1][:20]}_{secrets.token_hex(3)}"
+    with postgres_server.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    database = Database(name, f"{POSTGRES}/{name}")
+    yield database
+    database.dispose()
+    with postgres_server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Database:
+    """A test database: run SQL in it, and write the project section that reaches it."""
+
+    def __init__(self, name: str, url: str):
+        self.name, self.url = name, url
+        self.engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+    @property
+    def kind(self) -> str:
+        return "mysql" if self.url.startswith("mysql") else "postgres"
+
+    def run(self, *statements: str) -> None:
+        with self.engine.connect() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+
+    def rows(self, sql: str) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.exec_driver_sql(sql)]
+
+    def section(self) -> str:
+        url = sa.make_url(self.url)
+        return textwrap.dedent(f"""\
+            [connection]
+            type = "{self.kind}"
+
+            [{self.kind}]
+            host = "{url.host}"
+            port = {url.port}
+            user = "{url.username}"
+            database = "{self.name}"
+            """)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@pytest.fixture
+def emulator():
+    """A fresh emulator on a free port of 127.0.0.1."""
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def api_env(emulator, monkeypatch):
+    """Point the sync at the emulator through the environment, with its credentials."""
+    monkeypatch.setenv("COMBOCURVE_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("COMBOCURVE_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("COMBOCURVE_TOKEN", DEFAULT_TOKEN)
+    return emulator
+
+
+def load_sample(url: str, database: str = "global") -> dict[str, int]:
+    """Load schema/ and its sample data with the project's own one-command loader."""
+    spec = importlib.util.spec_from_file_location("schema_load", ROOT / "schema" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.load(url, database=database)
+
+
+@pytest.fixture(scope="session")
+def sample_mariadb(mariadb_server):
+    """The sample schema and data in MariaDB's `global` database, as example/ expects."""
+    return load_sample(MARIADB)
+
+
+def write_project(folder: Path, config: str, resources: dict[str, str]) -> Path:
+    """A sync project folder: combocurve.toml and resources/<name>.sql files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "combocurve.toml").write_text(textwrap.dedent(config), encoding="utf-8")
+    (folder / "resources").mkdir(exist_ok=True)
+    for name, sql in resources.items():
+        (folder / "resources" / f"{name}.sql").write_text(textwrap.dedent(sql), encoding="utf-8")
+    return folder
