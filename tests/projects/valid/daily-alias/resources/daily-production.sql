@@ -1,0 +1,1 @@
+SELECT 'internal' AS dataSource, well AS chosenID, date FROM d;

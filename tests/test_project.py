@@ -1,0 +1,94 @@
+"""Project folders, valid and invalid: each invalid case is a folder with its expected message."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from core import ProjectError, load_project
+
+PROJECTS = Path(__file__).parent / "projects"
+INVALID = sorted(p for p in (PROJECTS / "invalid").iterdir() if p.is_dir())
+VALID = sorted(p for p in (PROJECTS / "valid").iterdir() if p.is_dir())
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    for name in ("COMBOCURVE_BASE_URL", "COMBOCURVE_API_KEY", "COMBOCURVE_TOKEN",
+                 "COMBOCURVE_SERVICE_ACCOUNT", "CC_TEST_UNSET_HOST"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("folder", INVALID, ids=[p.name for p in INVALID])
+def test_invalid_project_is_refused_with_its_message(folder):
+    expected = (folder / "expected.txt").read_text(encoding="utf-8").strip()
+
+    with pytest.raises(ProjectError) as caught:
+        load_project(folder)
+
+    message = str(caught.value)
+    assert expected in message
+    assert str(folder) in message or folder.name in message  # names where the problem is
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("folder", VALID, ids=[p.name for p in VALID])
+def test_valid_project_loads(folder):
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+
+    project = load_project(folder)
+
+    assert project.connection.describe() == expected["connection"]
+    assert [q.resource.name for q in project.queries] == expected["resources"]
+    assert project.base_url == expected["base_url"]
+
+
+def test_secrets_do_not_show_in_reprs():
+    project = load_project(PROJECTS / "valid" / "env-defaults")
+
+    assert project.connection.password.reveal() == "s3cret-pw"
+    for text in (repr(project), str(project.connection), repr(project.credentials)):
+        assert "s3cret-pw" not in text
+
+
+def test_environment_overrides_the_file(monkeypatch):
+    monkeypatch.setenv("COMBOCURVE_BASE_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("COMBOCURVE_TOKEN", "from-env")
+    monkeypatch.setenv("CC_TEST_HOST", "elsewhere")
+
+    project = load_project(PROJECTS / "valid" / "env-defaults")
+
+    assert project.base_url == "http://127.0.0.1:9"
+    assert project.credentials.token.reveal() == "from-env"
+    assert project.connection.host == "elsewhere"
+
+
+def test_dry_run_needs_no_credentials():
+    project = load_project(PROJECTS / "invalid" / "no-credentials", require_credentials=False)
+
+    assert not project.credentials.complete
+
+
+def test_cli_invalid_project_exits_2_with_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "core", str(PROJECTS / "invalid" / "no-type")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1
+    assert "[connection] needs type" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+@pytest.mark.parametrize("argv", [["--limit", "-1"], ["--page-size", "0"],
+                                  ["--page-size", "20001"], ["--resource", "monthly"],
+                                  ["--no-such-flag"]])
+def test_cli_bad_usage_exits_2(argv):
+    done = subprocess.run([sys.executable, "-m", "core", str(ROOT / "example"), *argv],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr
