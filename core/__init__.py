@@ -3,23 +3,30 @@
     from core.main import start
     report = start("example")          # or start() in the project folder
     print(report.summary())
+
+Notebooks: `preview`, `validate` (see core.explore) and `RunReport.to_frame()`.
+
+Names are imported on first use, so `python -m core.emulator` does not pay for pandas.
 """
 
-from .errors import AuthError, ProjectError, SourceError, SyncError, UploadError, UsageError
-from .main import start
-from .project import Project, load_project
-from .report import ResourceReport, RunReport
+import importlib
 
-__all__ = [
-    "AuthError",
-    "Project",
-    "ProjectError",
-    "ResourceReport",
-    "RunReport",
-    "SourceError",
-    "SyncError",
-    "UploadError",
-    "UsageError",
-    "load_project",
-    "start",
-]
+_HOMES = {
+    "AuthError": "errors", "ProjectError": "errors", "SourceError": "errors",
+    "SyncError": "errors", "UploadError": "errors", "UsageError": "errors",
+    "Project": "project", "load_project": "project",
+    "ResourceReport": "report", "RunReport": "report",
+    "preview": "explore", "validate": "explore",
+    "start": "main",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module 'core' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -116,13 +116,14 @@ class ResourceFailed(Exception):
 class Run:
     """One run over a project's resources; holds the database, the client and the rejects."""
 
-    def __init__(self, project: Project, options: Options):
+    def __init__(self, project: Project, options: Options, rejects=None):
         self.project, self.options = project, options
         self.run_id = new_run_id()
         self.report = RunReport(self.run_id, dry_run=options.dry_run)
         self.source = Source(project.connection,
                              stream_hold_seconds=int(options.retry.max_wait) + 600)
-        self.rejects = RejectsFile(options.rejects_dir or project.folder / "rejects", self.run_id)
+        self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
+                                              self.run_id)
         self.client = None if options.dry_run else self._client()
         self.stopped: str | None = None  # why the rest of the run is skipped (a 401)
 
@@ -222,7 +223,7 @@ class Run:
                 report.snapshot_file = str(snapshot.close())
             report.more_available = pages.more_available
             report.seconds = time.monotonic() - began
-            if report.rejected or report.not_sent:
+            if (report.rejected or report.not_sent) and self.rejects.path:
                 report.rejects_file = str(self.rejects.path)
         return report
 

@@ -35,3 +35,20 @@ class RejectsFile:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+class RejectsList:
+    """The same record of rejects, kept in memory (for `validate()` in a notebook)."""
+
+    path = None
+
+    def __init__(self):
+        self.lines: list[dict] = []
+        self.count = 0
+
+    def add(self, **line) -> None:
+        self.lines.append(line)
+        self.count += 1
+
+    def close(self) -> None:
+        pass
