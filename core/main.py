@@ -10,14 +10,15 @@ rejected or not sent, and every row that is not accepted is written to the rejec
 import logging
 import secrets
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from .client import ApiClient, RateLimiter, RetryPolicy
+from .client import ApiClient, Outcome, RateLimiter, RetryPolicy
 from .credentials import BearerToken
 from .errors import AuthError, SourceError, SyncError, UploadError, UsageError
 from .project import Project, Query, load_project
@@ -109,10 +110,6 @@ class Batch:
     records: pd.DataFrame
 
 
-class ResourceFailed(Exception):
-    """Internal: stop reading this resource; the reason is already in its report."""
-
-
 class Run:
     """One run over a project's resources; holds the database, the client and the rejects."""
 
@@ -145,26 +142,35 @@ class Run:
     def execute(self) -> RunReport:
         queries = self.queries()
         try:
-            try:
-                mappings = self.check_columns(queries)
-            except SourceError as exc:
-                for query in queries:
-                    self.report.resources.append(self._failed(query, self.redact(str(exc))))
-                return self.report
+            mappings = self.check_columns(queries)
             for query in queries:
+                mapping = mappings[query.resource.name]
                 if self.stopped:
                     done = self._failed(query, f"not run: {self.stopped}")
+                elif isinstance(mapping, SourceError):
+                    done = self._failed(query, self.redact(str(mapping)))
                 else:
-                    done = self.sync_resource(query, mappings[query.resource.name])
+                    done = self.sync_resource(query, mapping)
                 self.report.resources.append(done)
         finally:
             self.close()
         return self.report
 
     def check_columns(self, queries: list[Query]) -> dict:
-        """Map every query's columns to fields before anything is sent (ProjectError if not)."""
-        return {q.resource.name: map_columns(q.resource, self.source.columns(q), q.file)
-                for q in queries}
+        """Each query's columns mapped to fields before anything is sent.
+
+        An unknown column raises ProjectError, stopping the run before any upload; a query the
+        database refuses maps to its SourceError, which fails that resource only.
+        """
+        mappings = {}
+        for query in queries:
+            try:
+                columns = self.source.columns(query)
+            except SourceError as exc:
+                mappings[query.resource.name] = exc
+                continue
+            mappings[query.resource.name] = map_columns(query.resource, columns, query.file)
+        return mappings
 
     def close(self) -> None:
         self.source.close()
@@ -196,28 +202,24 @@ class Run:
         upload = Uploads(self, query, report, snapshot)
         bar = self._progress_bar(resource.name)
         try:
-            for number, page in enumerate(pages, 1):
-                report.rows_read += len(page)
-                checked = normalise(page, resource, mapping)
-                for reject in checked.rejects:
-                    self.reject(report, query, page, reject.row, number, "rejected",
-                                reject.reason)
-                for records in split_by_data_source(checked.records):
-                    upload.submit(Batch(number, page, records))
-                bar.update(len(page))
-                log.info("%s: page %d read, %d rows (%d rejected before sending)",
-                         resource.name, number, len(page), len(checked.rejects))
-            upload.finish()
+            with closing(iter(pages)) as page_iterator:
+                for number, page in enumerate(page_iterator, 1):
+                    report.rows_read += len(page)
+                    checked = normalise(page, resource, mapping)
+                    for reject in checked.rejects:
+                        self.reject(report, query, page, reject.row, number, "rejected",
+                                    reject.reason)
+                    for records in split_by_data_source(checked.records):
+                        upload.submit(Batch(number, page, records))
+                    bar.update(len(page))
+                    log.debug("%s: page %d read, %d rows, %d rejected before sending",
+                              resource.name, number, len(page), len(checked.rejects))
+                    if upload.stop_reason:
+                        break
         except SourceError as exc:
             report.errors.append(self.redact(str(exc)))
-            upload.finish()
-        except ResourceFailed:
-            pass
-        except AuthError as exc:
-            upload.abandon("the API refused the credentials (401)")
-            report.errors.append(self.redact(str(exc)))
-            self.stopped = "the run stopped at the API's 401 answer"
         finally:
+            upload.finish()
             bar.close()
             if snapshot is not None:
                 report.snapshot_file = str(snapshot.close())
@@ -225,6 +227,8 @@ class Run:
             report.seconds = time.monotonic() - began
             if (report.rejected or report.not_sent) and self.rejects.path:
                 report.rejects_file = str(self.rejects.path)
+        if upload.auth_failed:
+            self.stopped = "the run stopped at the API's 401 answer"
         return report
 
     def reject(self, report: ResourceReport, query: Query, page: pd.DataFrame, row: int,
@@ -255,13 +259,19 @@ class Run:
 
 class Uploads:
     """The requests of one resource: at most `concurrency` in flight, answers absorbed in the
-    calling thread (so counting, rejects and snapshots need no locks)."""
+    calling thread (so counting, rejects and snapshots need no locks).
+
+    The first request that fails for good stops the resource: requests not yet started are
+    cancelled and every row they held, or that is submitted later, is counted as not sent.
+    """
 
     def __init__(self, run: Run, query: Query, report: ResourceReport, snapshot):
         self.run, self.query, self.report, self.snapshot = run, query, report, snapshot
         self.pool = None if run.client is None else ThreadPoolExecutor(
             max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}")
         self.pending: dict[Future, Batch] = {}
+        self.stop_reason: str | None = None
+        self.auth_failed = False
 
     def submit(self, batch: Batch) -> None:
         if self.pool is None:  # dry run: what would be sent is counted and snapshotted
@@ -269,70 +279,75 @@ class Uploads:
             if self.snapshot is not None:
                 self.snapshot.add(batch.records, batch.page_number)
             return
-        while len(self.pending) >= self.run.options.concurrency:
-            self._absorb(wait(self.pending, return_when=FIRST_COMPLETED).done)
-        body_records = batch.records
+        self._wait_for_room(self.run.options.concurrency - 1)
+        if self.stop_reason:
+            self._not_sent(batch, self.stop_reason)
+            return
         future = self.pool.submit(self.run.client.put, self.query.resource.path,
-                                  to_payload(body_records), len(body_records))
+                                  to_payload(batch.records), len(batch.records))
         self.pending[future] = batch
 
     def finish(self) -> None:
-        """Wait for every request in flight and count its answers."""
+        """Wait for every request in flight and count its answer."""
         try:
-            while self.pending:
-                self._absorb(wait(self.pending, return_when=FIRST_COMPLETED).done)
+            self._wait_for_room(0)
         finally:
-            self._shutdown()
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def abandon(self, why: str) -> None:
-        """Stop: requests not started are cancelled, their rows counted as not sent."""
-        for future, batch in list(self.pending.items()):
-            if future.cancel():
-                del self.pending[future]
-                self._not_sent(batch, f"not sent: {why}")
-        try:
-            while self.pending:
-                self._absorb(wait(self.pending).done, failing=True)
-        finally:
-            self._shutdown()
-
-    def _absorb(self, done, failing: bool = False) -> None:
-        for future in done:
-            batch = self.pending.pop(future)
-            try:
-                result = future.result()
-            except AuthError as exc:
-                self._not_sent(batch, f"not sent: {exc}")
-                if failing:
-                    continue
-                raise
-            except UploadError as exc:
-                self.report.requests += exc.attempts
-                message = self.run.redact(str(exc))
-                if exc.status is not None and 400 <= exc.status < 500:
-                    self.report.records_sent += len(batch.records)
-                    for row in batch.records.index:
-                        self.run.reject(self.report, self.query, batch.page, row,
-                                        batch.page_number, "rejected", message)
+    def _wait_for_room(self, room: int) -> None:
+        while len(self.pending) > room:
+            for future in wait(self.pending, return_when=FIRST_COMPLETED).done:
+                batch = self.pending.pop(future)
+                try:
+                    result = future.result()
+                except UploadError as exc:
+                    self._failed(batch, exc)
+                except CancelledError:
+                    self._not_sent(batch, self.stop_reason)
                 else:
-                    self._not_sent(batch, f"not sent: {message}")
-                if failing:
-                    continue
-                self.report.errors.append(message)
-                self.abandon("the resource stopped after an earlier request failed")
-                raise ResourceFailed from None
-            self._count(batch, result)
+                    self._count(batch, result)
+
+    def _failed(self, batch: Batch, exc: UploadError) -> None:
+        message = self.run.redact(str(exc))
+        self.report.requests += exc.attempts
+        refused = exc.status is not None and 400 <= exc.status < 500 and exc.status != 401
+        if refused:  # the API refused the request as a whole: its rows are rejected
+            self.report.records_sent += len(batch.records)
+            for row in batch.records.index:
+                self.run.reject(self.report, self.query, batch.page, row, batch.page_number,
+                                "rejected", message)
+            if self.snapshot is not None:
+                outcome = Outcome(False, "Error", exc.status, message)
+                self.snapshot.add(batch.records, batch.page_number, [outcome] * len(batch.records))
+        else:
+            self._not_sent(batch, f"not sent: {message}")
+        if self.stop_reason is None:
+            self.report.errors.append(message)
+            self.auth_failed = isinstance(exc, AuthError)
+            self.stop_reason = ("not sent: the API refused the credentials (401)"
+                                if self.auth_failed else
+                                "not sent: the resource stopped after a request failed")
+            for future in self.pending:
+                future.cancel()
 
     def _count(self, batch: Batch, result) -> None:
         report = self.report
         report.requests += result.attempts
         report.records_sent += len(batch.records)
+        accepted = 0
         for row, outcome in zip(batch.records.index, result.outcomes, strict=True):
             if outcome.ok:
-                report.accepted += 1
+                accepted += 1
             else:
                 self.run.reject(report, self.query, batch.page, row, batch.page_number,
                                 "rejected", f"API: {outcome.message}")
+        report.accepted += accepted
+        # with a progress bar on screen, per-page lines would only garble it
+        log.log(logging.DEBUG if self.run.options.progress else logging.INFO,
+                "%s: page %d: %d sent, %d accepted, %d rejected by the API",
+                self.query.resource.name, batch.page_number, len(batch.records), accepted,
+                len(batch.records) - accepted)
         if self.snapshot is not None:
             self.snapshot.add(batch.records, batch.page_number, result.outcomes)
 
@@ -340,10 +355,6 @@ class Uploads:
         for row in batch.records.index:
             self.run.reject(self.report, self.query, batch.page, row, batch.page_number,
                             "not_sent", reason)
-
-    def _shutdown(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _NoBar:

@@ -90,7 +90,6 @@ class Source:
         try:
             return conn.exec_driver_sql(sql)
         except sa.exc.DBAPIError as exc:
-            conn.close()
             raise self.query_error(query, exc) from None
 
     def query_error(self, query: Query, exc: Exception) -> SourceError:
@@ -118,6 +117,7 @@ class Pages:
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         conn = self.source._connect(self.query)
+        finished, result = False, None
         try:
             result = self.source._execute(conn, self.query,
                                           limit=self.limit + 1 if self.limit else None)
@@ -130,10 +130,16 @@ class Pages:
                     yield self._frame(keys, rows)
                 if self.more_available:
                     break
+            finished = True
         except sa.exc.DBAPIError as exc:
             raise self.source.query_error(self.query, exc) from None
         finally:
-            conn.close()
+            if finished:
+                conn.close()
+            elif not conn.closed:  # stopped early: drop the connection, don't read the rest
+                _forget_unread_rows(result)
+                conn.invalidate()
+                conn.close()
 
     def _frame(self, keys: list[str], rows) -> pd.DataFrame:
         start = self.rows_read + 1
@@ -147,6 +153,13 @@ def _object_array(values: tuple) -> np.ndarray:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
+
+
+def _forget_unread_rows(result) -> None:
+    """PyMySQL would read a dropped stream to its end when the result is collected; say no."""
+    unread = getattr(getattr(result, "cursor", None), "_result", None)
+    if getattr(unread, "unbuffered_active", False):
+        unread.unbuffered_active = False
 
 
 def driver_message(exc: Exception) -> str:
@@ -185,6 +198,8 @@ def _create_engine(connection: Connection, stream_hold_seconds: int):
     if setup:
         @sa.event.listens_for(engine, "connect")
         def _prepare_session(dbapi_connection, _record):
+            if hasattr(dbapi_connection, "_read_timeout"):  # PyMySQL: reads may wait for long
+                dbapi_connection._read_timeout = None
             cursor = dbapi_connection.cursor()
             try:
                 for statement in setup:
@@ -196,8 +211,8 @@ def _create_engine(connection: Connection, stream_hold_seconds: int):
 
 def _connect_args(connection: Connection) -> dict:
     timeout = connection.connect_timeout
-    if connection.type == "mysql":
-        return {"connect_timeout": timeout, "charset": "utf8mb4"}
+    if connection.type == "mysql":  # read_timeout bounds the handshake; lifted once connected
+        return {"connect_timeout": timeout, "read_timeout": timeout, "charset": "utf8mb4"}
     if connection.type == "postgres":
         return {"connect_timeout": max(1, round(timeout)),
                 "options": "-c TimeZone=UTC -c default_transaction_read_only=on"}

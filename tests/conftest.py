@@ -86,11 +86,13 @@ class Database:
 
     def run(self, *statements: str) -> None:
         with self.engine.connect() as conn:
+            conn = conn.execution_options(no_parameters=True)  # a literal % stays a %
             for statement in statements:
                 conn.exec_driver_sql(statement)
 
     def rows(self, sql: str) -> list[dict]:
         with self.engine.connect() as conn:
+            conn = conn.execution_options(no_parameters=True)
             return [dict(r._mapping) for r in conn.exec_driver_sql(sql)]
 
     def section(self) -> str:
