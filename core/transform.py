@@ -125,10 +125,11 @@ def _empty(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def to_numbers(values: np.ndarray, field: Field | None = None):
     out, bad, present = _empty(values)
     kind = infer_dtype(values, skipna=True)
-    if kind == "integer":
-        out[present] = values[present]
-        big = [i for i in np.flatnonzero(present) if abs(values[i]) > MAX_SAFE_INTEGER]
-        for i in big:
+    ints = _as_int64(values[present]) if kind == "integer" else None
+    if ints is not None:
+        out[present] = ints.astype(object)  # plain Python ints, whatever the driver gave
+        for offset in np.flatnonzero(np.abs(ints) > MAX_SAFE_INTEGER):
+            i = np.flatnonzero(present)[offset]
             out[i], bad[i] = None, _too_big(values[i])
     elif kind in ("floating", "mixed-integer-float", "decimal"):
         floats = np.asarray(values[present].tolist(), dtype=float)
@@ -140,6 +141,14 @@ def to_numbers(values: np.ndarray, field: Field | None = None):
         for i in np.flatnonzero(present):
             out[i], bad[i] = _one_number(values[i])
     return out, bad
+
+
+def _as_int64(values: np.ndarray) -> np.ndarray | None:
+    """The integers as an int64 array, or None when one is beyond int64 (BIGINT UNSIGNED)."""
+    try:
+        return values.astype(np.int64)
+    except OverflowError:
+        return None
 
 
 def _json_numbers(floats: np.ndarray) -> np.ndarray:
