@@ -24,7 +24,8 @@ def _project(project) -> Project:
 
 
 def preview(project, resource: str = "wells", rows: int | None = None) -> pd.DataFrame:
-    """The records a sync would send for `resource`: the first page, or the first `rows`.
+    """The records a sync would send for `resource`: the first page, or the first `rows`
+    (0: all of them).
 
     Columns carry the API's field names, index the row number in the query result; rows that
     would be rejected are left out (see `validate`). Dtypes are pandas' nullable ones, so an
@@ -35,8 +36,9 @@ def preview(project, resource: str = "wells", rows: int | None = None) -> pd.Dat
     source = Source(project.connection)
     try:
         mapping = map_columns(query.resource, source.columns(query), query.file)
-        limit = rows or DEFAULT_PAGE_SIZE
-        pages = source.pages(query, limit=limit, page_size=min(limit, query.resource.max_records))
+        limit = DEFAULT_PAGE_SIZE if rows is None else rows
+        page_size = min(limit or query.resource.max_records, query.resource.max_records)
+        pages = source.pages(query, limit=limit, page_size=page_size)
         frames = [normalise(page, query.resource, mapping).records for page in pages]
     finally:
         source.close()

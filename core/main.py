@@ -72,7 +72,7 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
           concurrency: int = DEFAULT_CONCURRENCY, rate_limit: int | None = DEFAULT_RATE_LIMIT,
           max_wait: float | None = None, retry: RetryPolicy | None = None,
           snapshot_dir=None, rejects_dir=None, progress: bool = False) -> RunReport:
-    """Sync the project in `project_dir` (default: the current directory) to ComboCurve.
+    """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
     limit: rows per resource at most (0: all); page_size: rows per request (up to 1000 for
     wells, 20000 for daily productions); resources: names to sync (default: every query of the
@@ -92,7 +92,12 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
                       snapshot_dir=Path(snapshot_dir) if snapshot_dir else None,
                       rejects_dir=Path(rejects_dir) if rejects_dir else None, progress=progress)
     options.check()
-    project = load_project(project_dir, require_credentials=not dry_run, base_url=base_url)
+    if isinstance(project_dir, Project):  # already loaded, e.g. in a notebook
+        project = project_dir.with_base_url(base_url) if base_url else project_dir
+        if not dry_run:
+            project.require_credentials()
+    else:
+        project = load_project(project_dir, require_credentials=not dry_run, base_url=base_url)
     return Run(project, options).execute()
 
 

@@ -4,6 +4,7 @@ A project is `combocurve.toml` plus `resources/<resource>.sql`. Every problem is
 that names the folder, file or key at fault and says what to do about it.
 """
 
+import dataclasses
 import difflib
 import os
 import re
@@ -93,6 +94,16 @@ class Project:
                 return query
         raise ProjectError(f"{self.folder}: no resources/{resource_name}.sql in this project")
 
+    def with_base_url(self, base_url: str) -> "Project":
+        return dataclasses.replace(self, base_url=base_url.rstrip("/"))
+
+    def require_credentials(self) -> None:
+        if not self.credentials.complete:
+            raise ProjectError(
+                f"{self.folder / CONFIG_FILE}: no API credentials: set api_key and token (or "
+                "service_account) in [combocurve], or COMBOCURVE_API_KEY and COMBOCURVE_TOKEN "
+                "in the environment (a dry run needs none)")
+
     def secrets(self) -> list[str]:
         password = self.connection.password
         return self.credentials.secrets() + ([password.reveal()] if password else [])
@@ -116,12 +127,10 @@ def load_project(project_dir=None, *, require_credentials: bool = True,
     _check_keys(config, {"connection", "combocurve", *CONNECTION_TYPES}, "", config_file)
     connection = _connection(config, config_file, folder)
     base_url, credentials = _combocurve(config, config_file, folder, base_url)
-    if require_credentials and not credentials.complete:
-        raise ProjectError(
-            f"{config_file}: no API credentials: set api_key and token (or service_account) in "
-            "[combocurve], or COMBOCURVE_API_KEY and COMBOCURVE_TOKEN in the environment "
-            "(a dry run needs none)")
-    return Project(folder, connection, base_url, credentials, queries)
+    project = Project(folder, connection, base_url, credentials, queries)
+    if require_credentials:
+        project.require_credentials()
+    return project
 
 
 def _find_queries(folder: Path) -> tuple[Query, ...]:
