@@ -202,6 +202,7 @@ class Run:
         if page_size < self.options.page_size:
             log.info("%s: pages of %d rows, the API's maximum per request", resource.name,
                      page_size)
+        self._warn_if_long(query, page_size)
         pages = self.source.pages(query, limit=self.options.limit, page_size=page_size)
         snapshot = self._snapshot(resource.name, list(dict.fromkeys(mapping.values())))
         upload = Uploads(self, query, report, snapshot)
@@ -235,6 +236,20 @@ class Run:
         if upload.auth_failed:
             self.stopped = "the run stopped at the API's 401 answer"
         return report
+
+    def _warn_if_long(self, query: Query, page_size: int) -> None:
+        """Say before starting when the page size and the quota imply a run of minutes."""
+        rate, resource = self.options.rate_limit, query.resource
+        if self.options.dry_run or not rate:
+            return
+        rows = self.options.limit or self.source.count_rows(query)
+        if not rows or -(-rows // page_size) <= rate:
+            return
+        log.warning("%s: %s rows at %d per request and %d requests a minute take about %s; "
+                    "--page-size %d takes about %s of quota", resource.name, f"{rows:,}",
+                    page_size, rate, _duration(rows / page_size / rate * 60),
+                    resource.max_records,
+                    _duration(rows / resource.max_records / rate * 60))
 
     def reject(self, report: ResourceReport, query: Query, page: pd.DataFrame, row: int,
                page_number: int, outcome: str, reason: str) -> None:
@@ -368,6 +383,13 @@ class _NoBar:
 
     def close(self) -> None:
         pass
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 90:
+        return f"{round(seconds / 60):,} minutes"
+    whole = max(1, round(seconds))
+    return "1 second" if whole == 1 else f"{whole} seconds"
 
 
 def _relative(file: Path) -> str:

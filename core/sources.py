@@ -34,9 +34,14 @@ _ENDS_WITH_LIMIT = re.compile(
 _TRAILING_COMMENT_LINES = re.compile(r"(\n[ \t]*--[^\n]*)+$")
 
 
+def _statement(sql: str) -> str:
+    """The query without trailing comment lines and semicolons, so that SQL can follow it."""
+    return _TRAILING_COMMENT_LINES.sub("", "\n" + sql).strip().rstrip(";").rstrip()
+
+
 def limited_sql(sql: str, limit: int) -> str:
     """`sql` returning at most `limit` rows (LIMIT dialects), keeping the query's own order."""
-    body = _TRAILING_COMMENT_LINES.sub("", "\n" + sql).strip().rstrip(";").rstrip()
+    body = _statement(sql)
     if _ENDS_WITH_LIMIT.search(body):
         return f"SELECT * FROM (\n{body}\n) AS combocurve_limited LIMIT {limit}"
     return f"{body}\nLIMIT {limit}"
@@ -60,6 +65,15 @@ class Source:
             keys = list(result.keys())
             result.close()
             return keys
+
+    def count_rows(self, query: Query) -> int | None:
+        """How many rows the query returns, or None when the database cannot say cheaply."""
+        sql = f"SELECT COUNT(*) FROM (\n{_statement(query.sql)}\n) AS combocurve_count"
+        try:
+            with self._connect(query) as conn:
+                return int(conn.exec_driver_sql(sql).scalar())
+        except (SourceError, sa.exc.DBAPIError):
+            return None
 
     def pages(self, query: Query, *, limit: int, page_size: int) -> "Pages":
         """The query's rows in pages of `page_size`, at most `limit` rows (0: all)."""

@@ -218,3 +218,23 @@ def test_postgres_end_to_end(postgres, emulator, tmp_path):
     assert {r["id"]: (r["api_14"], r["perf_lateral_length"]) for r in rows} == \
         {k: (w["api14"], w.get("perfLateralLength")) for k, w in stored.items()}
     assert len(emulator.daily_productions()) == 12600
+
+
+def test_a_long_run_is_announced_before_it_starts(mariadb, tmp_path, caplog):
+    from core.main import Options, Run
+    from core.project import load_project
+
+    mariadb.run("DROP TABLE IF EXISTS many", "CREATE TABLE many (id INT)",
+                "INSERT INTO many SELECT seq FROM seq_1_to_25000")
+    project = load_project(write_project(tmp_path / "p", mariadb.section(), {
+        "daily-productions": "SELECT 'internal' AS dataSource, id AS chosenID, "
+                             "'2024-01-01' AS date FROM many ORDER BY id"}))
+    run = Run(project, Options(limit=0, page_size=100))
+
+    run._warn_if_long(project.query("daily-productions"), 100)
+    run._warn_if_long(project.query("daily-productions"), 20000)
+    run.close()
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "daily-productions: 25,000 rows at 100 per request and 200 requests a minute take "
+        "about 75 seconds; --page-size 20000 takes about 1 second of quota"]
