@@ -199,13 +199,19 @@ def to_strings(values: np.ndarray, field: Field):
     else:
         for i in np.flatnonzero(present):
             out[i], bad[i] = _one_string(values[i])
-    text = pd.Series(out[present], dtype=object)
-    if field.identifier:
-        text = text.str.strip()
-    text = text.where(text != "", None)
-    out[present] = text.to_numpy(dtype=object)
+    positions = np.flatnonzero(out != None)  # noqa: E711 - elementwise on objects
+    texts = out[positions].tolist()
+    if field.identifier:  # list comprehensions: several times faster than pandas' .str here
+        texts = [text.strip() for text in texts]
+    out[positions] = _object_array([text or None for text in texts])
     _check_text(out, bad, field)
     return out, bad
+
+
+def _object_array(items: list) -> np.ndarray:
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
 
 
 def _one_string(value):
@@ -227,15 +233,19 @@ def _check_text(out: np.ndarray, bad: np.ndarray, field: Field) -> None:
     """Enum choices and patterns (chosenID, api14...), on the values that are present."""
     if field.choices is None and field.rule is None:
         return
-    for i in np.flatnonzero(out != None):  # noqa: E711 - elementwise on objects
-        value = out[i]
-        if field.choices is not None and value not in field.choices:
-            bad[i] = f"{value!r} is not one of {', '.join(field.choices)}"
-        elif field.rule is not None and not field.rule[0].fullmatch(value):
-            bad[i] = f"{value!r} must be {field.rule[1]}"
-        else:
-            continue
-        out[i] = None
+    positions = np.flatnonzero(out != None)  # noqa: E711 - elementwise on objects
+    texts = out[positions].tolist()
+    if field.choices is not None:
+        allowed = set(field.choices)
+        wrong = [p for p, text in zip(positions, texts, strict=True) if text not in allowed]
+        why = f"is not one of {', '.join(field.choices)}"
+    else:
+        match = field.rule[0].fullmatch
+        wrong = [p for p, text in zip(positions, texts, strict=True) if not match(text)]
+        why = f"must be {field.rule[1]}"
+    for position in wrong:
+        bad[position] = f"{out[position]!r} {why}"
+        out[position] = None
 
 
 def to_dates(values: np.ndarray, field: Field | None = None):
