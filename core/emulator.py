@@ -739,6 +739,7 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive; the API logic lives in Emulator._answer."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stalls
     server: _Server
 
     def setup(self) -> None:
