@@ -10,7 +10,7 @@ rejected or not sent, and every row that is not accepted is written to the rejec
 import logging
 import secrets
 import time
-from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ThreadPoolExecutor, wait
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +34,7 @@ DEFAULT_LIMIT = 1000
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RATE_LIMIT = 200  # write requests a minute: the API's quota per client
+ROWS_IN_FLIGHT = 40_000  # rows held by requests not yet answered: two of the largest pages
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,7 @@ class Run:
 
 class Uploads:
     """The requests of one resource: at most `concurrency` in flight, answers absorbed in the
-    calling thread (so counting, rejects and snapshots need no locks).
+    calling thread in the order sent (so counting, rejects and snapshots need no locks).
 
     The first request that fails for good stops the resource: requests not yet started are
     cancelled and every row they held, or that is submitted later, is counted as not sent.
@@ -299,7 +300,7 @@ class Uploads:
             if self.snapshot is not None:
                 self.snapshot.add(batch.records, batch.page_number)
             return
-        self._wait_for_room(self.run.options.concurrency - 1)
+        self._wait_for_room(self.run.options.concurrency - 1, len(batch.records))
         if self.stop_reason:
             self._not_sent(batch, self.stop_reason)
             return
@@ -315,18 +316,24 @@ class Uploads:
             if self.pool is not None:
                 self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _wait_for_room(self, room: int) -> None:
-        while len(self.pending) > room:
-            for future in wait(self.pending, return_when=FIRST_COMPLETED).done:
-                batch = self.pending.pop(future)
-                try:
-                    result = future.result()
-                except UploadError as exc:
-                    self._failed(batch, exc)
-                except CancelledError:
-                    self._not_sent(batch, self.stop_reason)
-                else:
-                    self._count(batch, result)
+    def _wait_for_room(self, room: int, rows: int = 0) -> None:
+        """Absorb answers until at most `room` requests, and room for `rows` more rows, are in
+        flight: with big pages, the rows cap keeps memory flat whatever the concurrency."""
+        while len(self.pending) > room or (
+                self.pending and self.rows_in_flight() + rows > ROWS_IN_FLIGHT):
+            future = next(iter(self.pending))  # oldest first: rejects, logs and snapshots
+            batch = self.pending.pop(future)  # come in page order whatever answers first
+            try:
+                result = future.result()
+            except UploadError as exc:
+                self._failed(batch, exc)
+            except CancelledError:
+                self._not_sent(batch, self.stop_reason)
+            else:
+                self._count(batch, result)
+
+    def rows_in_flight(self) -> int:
+        return sum(len(batch.records) for batch in self.pending.values())
 
     def _failed(self, batch: Batch, exc: UploadError) -> None:
         message = self.run.redact(str(exc))

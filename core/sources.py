@@ -158,15 +158,15 @@ class Pages:
     def _frame(self, keys: list[str], rows) -> pd.DataFrame:
         start = self.rows_read + 1
         self.rows_read += len(rows)
-        columns = zip(*rows, strict=True)
-        data = {key: _object_array(values) for key, values in zip(keys, columns, strict=True)}
-        return pd.DataFrame(data, index=pd.RangeIndex(start, start + len(rows)), dtype=object)
-
-
-def _object_array(values: tuple) -> np.ndarray:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
+        index = pd.RangeIndex(start, start + len(rows))
+        # plain tuples make numpy's copy C-level; on SQLAlchemy Rows it is 50 times slower
+        grid = np.array([tuple(row) for row in rows], dtype=object)
+        if grid.shape != (len(rows), len(keys)):  # values that are sequences (arrays, JSON)
+            grid = np.empty((len(rows), len(keys)), dtype=object)
+            for i, row in enumerate(rows):
+                for j, value in enumerate(row):
+                    grid[i, j] = value
+        return pd.DataFrame(grid, columns=keys, index=index, dtype=object, copy=False)
 
 
 def _forget_unread_rows(result) -> None:
