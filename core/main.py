@@ -246,11 +246,12 @@ class Run:
         rows = self.options.limit or self.source.count_rows(query)
         if not rows or -(-rows // page_size) <= rate:
             return
-        log.warning("%s: %s rows at %d per request and %d requests a minute take about %s; "
-                    "--page-size %d takes about %s of quota", resource.name, f"{rows:,}",
-                    page_size, rate, _duration(rows / page_size / rate * 60),
-                    resource.max_records,
-                    _duration(rows / resource.max_records / rate * 60))
+        message = (f"{resource.name}: {rows:,} rows at {page_size} per request and {rate} "
+                   f"requests a minute take about {_duration(rows / page_size / rate * 60)}")
+        if page_size < resource.max_records:
+            quota = _duration(rows / resource.max_records / rate * 60)
+            message += f"; --page-size {resource.max_records} takes about {quota} of quota"
+        log.warning("%s", message)
 
     def reject(self, report: ResourceReport, query: Query, page: pd.DataFrame, row: int,
                page_number: int, outcome: str, reason: str) -> None:
