@@ -50,27 +50,28 @@ def postgres_server():
 @pytest.fixture(scope="module")
 def mariadb(mariadb_server, request):
     """A fresh MariaDB database for this module: an object with `.name` and `.url`."""
-    name = f"cc_{request.module.__name__.split('.')[-1][:20]}_{secrets.token_hex(3)}"
-    with mariadb_server.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    database = Database(name, f"{MARIADB}/{name}")
-    yield database
-    database.dispose()
-    with mariadb_server.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    yield from _fresh_database(mariadb_server, MARIADB, request, "`{}`",
+                               create_options=" CHARACTER SET utf8mb4")
 
 
 @pytest.fixture(scope="module")
 def postgres(postgres_server, request):
     """A fresh PostgreSQL database for this module."""
+    yield from _fresh_database(postgres_server, POSTGRES, request, '"{}"',
+                               drop_options=" WITH (FORCE)")
+
+
+def _fresh_database(server, url: str, request, quote: str, *, create_options: str = "",
+                    drop_options: str = ""):
     name = f"cc_{request.module.__name__.split('.')[-1][:20]}_{secrets.token_hex(3)}"
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    database = Database(name, f"{POSTGRES}/{name}")
+    quoted = quote.format(name)
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {quoted}{create_options}")
+    database = Database(name, f"{url}/{name}")
     yield database
     database.dispose()
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}{drop_options}")
 
 
 class Database:
@@ -117,6 +118,13 @@ def emulator():
     """A fresh emulator on a free port of 127.0.0.1."""
     with Emulator() as running:
         yield running
+
+
+@pytest.fixture
+def emulator_credentials(monkeypatch):
+    """The emulator's API key and token in the environment, as a user's shell would hold them."""
+    monkeypatch.setenv("COMBOCURVE_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("COMBOCURVE_TOKEN", DEFAULT_TOKEN)
 
 
 @pytest.fixture

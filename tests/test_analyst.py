@@ -10,7 +10,6 @@ import pytest
 
 import core
 from conftest import ROOT, write_project
-from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 
 WELLS_SQL = """SELECT 'internal' AS dataSource, id AS chosenID, name AS wellName,
     county, lateral AS perfLateralLength, spud AS spudDate FROM w ORDER BY n"""
@@ -18,10 +17,7 @@ DAILY_SQL = """SELECT 'internal' AS dataSource, well AS chosenID, day AS date, o
     FROM d ORDER BY well, day"""
 
 
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch):
-    monkeypatch.setenv("COMBOCURVE_API_KEY", DEFAULT_API_KEY)
-    monkeypatch.setenv("COMBOCURVE_TOKEN", DEFAULT_TOKEN)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,9 @@ import json
 import pytest
 
 from conftest import write_project
-from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.main import start
 
-
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch):
-    monkeypatch.setenv("COMBOCURVE_API_KEY", DEFAULT_API_KEY)
-    monkeypatch.setenv("COMBOCURVE_TOKEN", DEFAULT_TOKEN)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 def _sync(db, emulator, tmp_path, sql):

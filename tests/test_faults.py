@@ -13,7 +13,6 @@ import pytest
 
 from conftest import write_project
 from core.client import RetryPolicy
-from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.main import start
 
 FAST = RetryPolicy(max_wait=5, base_delay=0.05, max_delay=0.2, connect_timeout=2,
@@ -23,10 +22,7 @@ DAILY_SQL = ("SELECT 'internal' AS dataSource, well AS chosenID, day AS date, oi
              "ORDER BY well, day")
 
 
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch):
-    monkeypatch.setenv("COMBOCURVE_API_KEY", DEFAULT_API_KEY)
-    monkeypatch.setenv("COMBOCURVE_TOKEN", DEFAULT_TOKEN)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,13 @@ import shutil
 import pytest
 
 from conftest import ROOT, load_sample, write_project
-from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.errors import ProjectError
 from core.main import start
 
 EXAMPLE = ROOT / "example"
 
 
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch):
-    monkeypatch.setenv("COMBOCURVE_API_KEY", DEFAULT_API_KEY)
-    monkeypatch.setenv("COMBOCURVE_TOKEN", DEFAULT_TOKEN)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 def _iso_day(value) -> str:
