@@ -272,11 +272,7 @@ class Run:
         return Snapshot(self.options.snapshot_dir, self.run_id, resource_name, fields)
 
     def _progress_bar(self, name: str):
-        if not self.options.progress:
-            return _NoBar()
-        from tqdm import tqdm
-
-        return tqdm(total=self.options.limit or None, desc=name, unit=" rows", leave=True)
+        return _ProgressBar(name, self.options.limit) if self.options.progress else _NoBar()
 
 
 class Uploads:
@@ -383,6 +379,23 @@ class Uploads:
         for row in batch.records.index:
             self.run.reject(self.report, self.query, batch.page, row, batch.page_number,
                             "not_sent", reason)
+
+
+class _ProgressBar:
+    """tqdm on stderr, counting rows up to the limit; it ends at the rows actually read."""
+
+    def __init__(self, name: str, limit: int):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=limit or None, desc=name, unit=" rows", leave=True)
+
+    def update(self, count: int) -> None:
+        self._bar.update(count)
+
+    def close(self) -> None:
+        self._bar.total = self._bar.n
+        self._bar.refresh()
+        self._bar.close()
 
 
 class _NoBar:

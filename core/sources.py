@@ -113,7 +113,13 @@ class Source:
 
     def _get_engine(self):
         if self._engine is None:
-            self._engine = _create_engine(self.connection, self.stream_hold_seconds)
+            try:
+                self._engine = _create_engine(self.connection, self.stream_hold_seconds)
+            except ImportError as exc:  # pymssql is an optional extra
+                raise SourceError(
+                    f"{self.connection.describe()}: the {self.connection.type} driver is not "
+                    f"installed ({exc.name}); pip install 'combocurve-sync[sqlserver]'"
+                ) from None
         return self._engine
 
 

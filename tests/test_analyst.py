@@ -164,3 +164,11 @@ def test_cli_exit_codes_and_report(project, emulator, tmp_path):
     unreachable = _cli(str(project), "--base-url", "http://127.0.0.1:9", "--max-wait", "0.5")
     assert unreachable.returncode == 1
     assert "gave up after" in unreachable.stdout and "Traceback" not in unreachable.stderr
+
+
+def test_progress_bar_per_resource_when_asked(project, emulator, capsys):
+    report = core.start(project, base_url=emulator.base_url, progress=True)
+
+    bars = capsys.readouterr().err
+    assert report.resource("daily-productions").accepted == 447
+    assert "wells: " in bars and "150/150" in bars and "daily-productions: " in bars

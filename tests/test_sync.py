@@ -1,5 +1,6 @@
 """The sync end to end: real MariaDB / PostgreSQL in, the emulator's store and log out."""
 
+import importlib.util
 import json
 import shutil
 
@@ -234,3 +235,22 @@ def test_a_long_run_is_announced_before_it_starts(mariadb, tmp_path, caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "daily-productions: 25,000 rows at 100 per request and 200 requests a minute take "
         "about 75 seconds; --page-size 20000 takes about 1 second of quota"]
+
+
+def test_sqlserver_without_its_driver_is_a_clear_resource_error(emulator, tmp_path):
+    if importlib.util.find_spec("pymssql") is not None:
+        pytest.skip("pymssql is installed here; this checks the message when it is not")
+    project = write_project(tmp_path / "p", """\
+        [connection]
+        type = "sqlserver"
+        [sqlserver]
+        host = "127.0.0.1"
+        user = "sa"
+        """, WELLS_BY_INT_ID)
+
+    report = start(project, base_url=emulator.base_url)
+
+    assert report.resource("wells").errors == [
+        "sqlserver 127.0.0.1:1433: the sqlserver driver is not installed (pymssql); "
+        "pip install 'combocurve-sync[sqlserver]'"]
+    assert emulator.requests == []

@@ -1,0 +1,71 @@
+"""The client's own arithmetic: the quota window, back-off bounds, Retry-After forms."""
+
+import email.utils
+import time
+
+import pytest
+import requests
+
+from core.client import RateLimiter, RetryPolicy, WaitBudget, retry_after
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_limiter_allows_the_quota_in_any_60_seconds():
+    clock = FakeClock()
+    limiter = RateLimiter(3, clock=clock, sleep=clock.sleep)
+
+    for _ in range(3):
+        assert limiter.acquire() == 0
+        clock.now += 10  # three requests at 1000, 1010, 1020
+    assert limiter.acquire() == pytest.approx(30)  # the 4th waits until 1060
+    assert clock.now == pytest.approx(1060)
+    assert limiter.acquire() == pytest.approx(10)  # the 5th until the 1010 one is 60 s old
+
+
+def test_no_limit_never_waits():
+    clock = FakeClock()
+    limiter = RateLimiter(None, clock=clock, sleep=clock.sleep)
+
+    assert all(limiter.acquire() == 0 for _ in range(1000)) and clock.slept == []
+
+
+@pytest.mark.parametrize("attempt", range(1, 12))
+def test_backoff_is_exponential_capped_and_jittered(attempt):
+    policy = RetryPolicy(base_delay=1, max_delay=60)
+    ceiling = min(60, 2 ** (attempt - 1))
+
+    delays = {policy.backoff(attempt) for _ in range(50)}
+
+    assert all(ceiling / 2 <= d <= ceiling for d in delays) and len(delays) > 1
+
+
+def test_wait_budget_is_shared_and_bounded():
+    budget = WaitBudget(1.0)
+
+    assert budget.take(0.6) and not budget.take(0.6) and budget.take(0.4)
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("3", 3.0), ("0", 0.0), ("1.5", 1.5), ("soon", None), (None, None),
+    (email.utils.formatdate(time.time() + 30, usegmt=True), 30),
+])
+def test_retry_after_forms(header, expected):
+    response = requests.Response()
+    if header is not None:
+        response.headers["Retry-After"] = header
+
+    value = retry_after(response)
+
+    assert value == (pytest.approx(expected, abs=1.5) if expected else expected)
