@@ -263,11 +263,8 @@ def to_dates(values: np.ndarray, field: Field | None = None):
     elif kind not in ("datetime", "datetime64", "date"):
         values = values.copy()
         for i in np.flatnonzero(present):
-            value = values[i] = _one_date(values[i])
-            if isinstance(value, Reject):
-                present[i], bad[i] = False, value.reason
-            elif value is None:
-                present[i] = False
+            values[i], bad[i] = _one_date(values[i])
+            present[i] = values[i] is not None
     if not present.any():
         return out, bad
     stamps = pd.to_datetime(pd.Series(values[present], dtype=object), errors="coerce",
@@ -296,15 +293,16 @@ def _plain_days(texts: list[str]) -> np.ndarray | None:
 
 
 def _one_date(value):
-    """A value of a mixed column ready for to_datetime, None for "no date", or a Reject."""
+    """A value of a mixed column as (something to_datetime reads or None for "no date", why
+    not)."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         text = value.strip()
-        return None if not text or text.startswith("0000-00-00") else text
+        return (None if not text or text.startswith("0000-00-00") else text), None
     if isinstance(value, date | np.datetime64):
-        return value
-    return Reject(0, f"{value!r} is not a date")
+        return value, None
+    return None, f"{value!r} is not a date"
 
 
 def to_booleans(values: np.ndarray, field: Field | None = None):

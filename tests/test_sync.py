@@ -254,3 +254,18 @@ def test_sqlserver_without_its_driver_is_a_clear_resource_error(emulator, tmp_pa
         "sqlserver 127.0.0.1:1433: the sqlserver driver is not installed (pymssql); "
         "pip install 'combocurve-sync[sqlserver]'"]
     assert emulator.requests == []
+
+
+def test_a_page_of_several_data_sources_goes_as_one_request_each(mariadb, emulator, tmp_path):
+    mariadb.run("DROP TABLE IF EXISTS mixed", "CREATE TABLE mixed (n INT, src VARCHAR(9))",
+                "INSERT INTO mixed VALUES (1, 'internal'), (2, 'di'), (3, 'internal')")
+    project = write_project(tmp_path / "p", mariadb.section(), {
+        "wells": "SELECT src AS dataSource, CONCAT('M', n) AS chosenID FROM mixed ORDER BY n"})
+
+    report = start(project, base_url=emulator.base_url)
+
+    assert report.ok and report.resource("wells").requests == 2
+    assert sorted((r.record_count, r.data_source) for r in emulator.requests) == \
+        [(1, "di"), (2, "internal")]  # sent concurrently: any order
+    assert {w["chosenID"]: w["dataSource"] for w in emulator.wells()} == \
+        {"M1": "internal", "M2": "di", "M3": "internal"}
