@@ -49,11 +49,12 @@ def preview(project, resource: str = "wells", rows: int | None = None) -> pd.Dat
 
 def validate(project, resources=None, *, limit: int = DEFAULT_LIMIT,
              page_size: int = DEFAULT_PAGE_SIZE) -> pd.DataFrame:
-    """A dry run: every row that would be rejected, with its reason and source values."""
+    """A dry run: every row that would be rejected, with its reason, the fields at fault
+    (`fields`, a list: group by it) and the row's source values."""
     rejects = RejectsList()
     options = Options(limit=limit, page_size=page_size, dry_run=True,
                       resources=tuple(resources) if resources else None)
     options.check()
     Run(_project(project), options, rejects=rejects).execute()
-    columns = ["resource", "row", "page", "outcome", "reason", "values"]
+    columns = ["resource", "row", "page", "outcome", "reason", "fields", "values"]
     return pd.DataFrame(rejects.lines, columns=columns)

@@ -215,7 +215,7 @@ class Run:
                     checked = normalise(page, resource, mapping)
                     for reject in checked.rejects:
                         self.reject(report, query, page, reject.row, number, "rejected",
-                                    reject.reason)
+                                    reject.reason, reject.fields)
                     for records in split_by_data_source(checked.records):
                         upload.submit(Batch(number, page, records))
                     bar.update(len(page))
@@ -254,15 +254,17 @@ class Run:
         log.warning("%s", message)
 
     def reject(self, report: ResourceReport, query: Query, page: pd.DataFrame, row: int,
-               page_number: int, outcome: str, reason: str) -> None:
-        """Count one row as rejected or not sent, and write it to the rejects file."""
+               page_number: int, outcome: str, reason: str, fields: list[str] = ()) -> None:
+        """Count one row as rejected or not sent, and write it to the rejects file; `fields`
+        names the fields our own checks faulted (empty for the API's and HTTP's verdicts)."""
         if outcome == "rejected":
             report.rejected += 1
         else:
             report.not_sent += 1
         values = page.loc[row].to_dict()
         self.rejects.add(resource=query.resource.name, row=row, page=page_number,
-                         outcome=outcome, reason=self.redact(reason), values=values)
+                         outcome=outcome, reason=self.redact(reason), fields=list(fields),
+                         values=values)
 
     def _snapshot(self, resource_name: str, fields: list):
         if self.options.snapshot_dir is None:

@@ -21,13 +21,13 @@ class RejectsFile:
         self._handle = None
 
     def add(self, *, resource: str, row: int, page: int, outcome: str, reason: str,
-            values: dict) -> None:
+            fields: list[str], values: dict) -> None:
         """Record one row; `outcome` is "rejected" (by us or the API) or "not_sent"."""
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.path.open("ab")
         line = {"run_id": self.run_id, "resource": resource, "row": row, "page": page,
-                "outcome": outcome, "reason": reason, "values": values}
+                "outcome": outcome, "reason": reason, "fields": fields, "values": values}
         self._handle.write(orjson.dumps(line, default=str, option=_OPTIONS))
         self.count += 1
 

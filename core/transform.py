@@ -41,10 +41,19 @@ COORDINATE_PAIRS = (("surfaceLatitude", "surfaceLongitude"), ("heelLatitude", "h
 
 @dataclass(frozen=True)
 class Reject:
-    """A row not sent, by its 1-based row number in the query result, and why."""
+    """A row not sent, by its 1-based row number in the query result, and why: each problem
+    as (field, message), the field being "duplicate" for a key seen twice in a page."""
 
     row: int
-    reason: str
+    problems: tuple[tuple[str, str], ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(f"{field}: {message}" for field, message in self.problems)
+
+    @property
+    def fields(self) -> list[str]:
+        return list(dict.fromkeys(field for field, _ in self.problems))
 
 
 @dataclass
@@ -89,26 +98,26 @@ def _required_columns(resource: Resource, names: set[str]) -> list[str]:
 
 def normalise(page: pd.DataFrame, resource: Resource, mapping: dict[str, Field]) -> Normalised:
     """Rename and type one page; rows the API would refuse go to `rejects` with reasons."""
-    problems: dict[int, list[str]] = {}
+    problems: dict[int, list[tuple[str, str]]] = {}
     flagged: set[tuple[int, str]] = set()  # (position, field) already reported: say it once
     columns = {}
     for column, field in mapping.items():
         values, bad = CONVERTERS[field.type](page[column].to_numpy(dtype=object), field)
         for position in np.flatnonzero(bad != None):  # noqa: E711 - elementwise on objects
-            problems.setdefault(position, []).append(f"{field.name}: {bad[position]}")
+            problems.setdefault(position, []).append((field.name, bad[position]))
             flagged.add((position, field.name))
         columns[field.name] = values
     records = pd.DataFrame(columns, index=page.index, dtype=object)
     for rule in ROW_RULES[resource.name]:
         for position, name, message in rule(records):
             if (position, name) not in flagged:
-                problems.setdefault(position, []).append(f"{name}: {message}")
+                problems.setdefault(position, []).append((name, message))
     if not problems:
         return Normalised(records, [])
     rejected = np.zeros(len(records), dtype=bool)
     rejected[list(problems)] = True
     rows = page.index.to_numpy()
-    rejects = [Reject(int(rows[p]), "; ".join(problems[p])) for p in sorted(problems)]
+    rejects = [Reject(int(rows[p]), tuple(problems[p])) for p in sorted(problems)]
     return Normalised(records[~rejected], rejects)
 
 

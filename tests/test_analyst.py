@@ -123,6 +123,7 @@ def test_validate_lists_rejects_with_reasons(project):
 
     assert rejects[["resource", "row", "outcome"]].values.tolist() == [["wells", 42, "rejected"]]
     assert rejects["reason"].item() == "chosenID: 'BAD-ID' must be 1-32 letters and digits"
+    assert rejects["fields"].item() == ["chosenID"]
     assert rejects["values"].item()["wellName"] == "WELL 42"
 
 

@@ -183,6 +183,9 @@ def test_rows_the_api_would_refuse_are_reported_not_sent(mariadb, emulator, tmp_
     }
     assert lines[0]["values"] == {"dataSource": "internal", "chosenID": "BAD-ID",
                                   "api14": None, "lateralLength": None}
+    assert [line["fields"] for line in lines] == [
+        ["chosenID"], ["chosenID"], ["api14"], ["dataSource"], ["lateralLength"],
+        ["duplicate"], ["duplicate"]]
     assert not report.ok
 
 

@@ -134,6 +134,7 @@ def test_duplicate_well_days_in_a_page_are_all_refused():
     result = normalised(DAILY_PRODUCTIONS, frame)
 
     assert [r.row for r in result.rejects] == [1, 2]
+    assert result.rejects[0].fields == ["duplicate"]
     assert result.rejects[0].reason == "duplicate: same well and day as row 2 in the same page"
     assert result.records.index.tolist() == [3, 4]
 
@@ -180,3 +181,4 @@ def test_nan_never_reaches_the_wire():
     assert b"NaN" not in to_payload(result.records)
     reasons = [r.reason for r in result.rejects]
     assert reasons == ["oil: inf is infinite, not a number the API takes"]
+    assert result.rejects[0].problems == (("oil", "inf is infinite, not a number the API takes"),)
