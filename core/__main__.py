@@ -1,13 +1,16 @@
 """`python -m core [PROJECT_DIR] ...`: argv in, a summary out, an exit code back.
 
 Exit codes: 0 every row read was accepted (or, in a dry run, would be sent); 1 some row was
-rejected or not sent, or a resource failed; 2 an invalid project or bad usage.
+rejected or not sent, or a resource failed; 2 an invalid project or bad usage; 130 stopped by
+Ctrl-C or SIGTERM (after the current page, with the summary and report as usual).
 """
 
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .errors import ProjectError, SyncError, UsageError
@@ -59,18 +62,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def stop_on_signals() -> threading.Event:
+    """Ctrl-C or SIGTERM (a scheduler ending the job) asks the run to stop after the current
+    page, with every row accounted for; a second Ctrl-C stops at once."""
+    stop = threading.Event()
+
+    def ask(signum, _frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        logging.getLogger("core").warning(
+            "%s: stopping after the current page (Ctrl-C again to stop at once)",
+            signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, ask)
+    signal.signal(signal.SIGTERM, ask)
+    return stop
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    stop = stop_on_signals()
     try:
         report = start(args.project_dir, limit=args.limit, page_size=args.page_size,
                        resources=args.resources, dry_run=args.dry_run, base_url=args.base_url,
                        concurrency=args.concurrency, rate_limit=args.rate_limit,
                        max_wait=args.max_wait, snapshot_dir=args.snapshot_dir,
                        rejects_dir=args.rejects_dir,
-                       progress=sys.stderr.isatty() and not args.quiet)
+                       progress=sys.stderr.isatty() and not args.quiet, stop=stop)
     except (ProjectError, UsageError) as exc:
         return _fail(exc, args.debug, 2)
     except SyncError as exc:
@@ -81,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report.summary())
     if args.report:
         args.report.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if report.interrupted:
+        return 130
     return 0 if report.ok else 1
 
 

@@ -107,12 +107,14 @@ class ApiClient:
     """PUTs JSON arrays of records to one ComboCurve base URL."""
 
     def __init__(self, base_url: str, api_key: Secret, bearer: BearerToken, *,
-                 retry: RetryPolicy = RetryPolicy(), limiter: RateLimiter | None = None,
-                 connections: int = 8):
+                 retry: RetryPolicy = RetryPolicy(), rate_limit: int | None = None,
+                 connections: int = 8, stopping: threading.Event | None = None):
         self.base_url = base_url.rstrip("/")
         self._api_key, self._bearer = api_key, bearer
         self.retry = retry
-        self.limiter = limiter or RateLimiter(None)
+        # once set, waits end at once and no new attempt starts: a stopped run ends promptly
+        self.stopping = stopping or threading.Event()
+        self.limiter = RateLimiter(rate_limit, sleep=self.stopping.wait)
         self.budget = WaitBudget(retry.max_wait)
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, connections))
@@ -131,6 +133,8 @@ class ApiClient:
         while True:
             attempt += 1
             self.limiter.acquire()
+            if self.stopping.is_set():
+                raise UploadError(f"PUT {path}: the run was stopped", attempts=attempt - 1)
             try:
                 response = self.session.put(
                     self.base_url + path, data=body, headers=self._headers(),
@@ -150,7 +154,7 @@ class ApiClient:
                     f"run's {self.retry.max_wait:g} s of back-off are spent: try again later "
                     "or allow more with --max-wait", attempts=attempt)
             log.warning("PUT %s: %s; retry %d in %.1f s", path, problem, attempt, delay)
-            time.sleep(delay)
+            self.stopping.wait(delay)
 
     def _headers(self) -> dict[str, str]:
         return {"x-api-key": self._api_key.reveal(),

@@ -9,6 +9,7 @@ rejected or not sent, and every row that is not accepted is written to the rejec
 
 import logging
 import secrets
+import threading
 import time
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import closing
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .client import ApiClient, Outcome, RateLimiter, RetryPolicy
+from .client import ApiClient, Outcome, RetryPolicy
 from .credentials import BearerToken
 from .errors import AuthError, SourceError, SyncError, UploadError, UsageError
 from .project import Project, Query, load_project
@@ -51,6 +52,7 @@ class Options:
     snapshot_dir: Path | None = None
     rejects_dir: Path | None = None
     progress: bool = False
+    stop: threading.Event | None = None
 
     def check(self) -> None:
         largest = max(r.max_records for r in RESOURCES.values())
@@ -72,7 +74,8 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
           resources=None, dry_run: bool = False, base_url: str | None = None,
           concurrency: int = DEFAULT_CONCURRENCY, rate_limit: int | None = DEFAULT_RATE_LIMIT,
           max_wait: float | None = None, retry: RetryPolicy | None = None,
-          snapshot_dir=None, rejects_dir=None, progress: bool = False) -> RunReport:
+          snapshot_dir=None, rejects_dir=None, progress: bool = False,
+          stop: threading.Event | None = None) -> RunReport:
     """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
     limit: rows per resource at most (0: all); page_size: rows per request (up to 1000 for
@@ -80,7 +83,9 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
     project); dry_run: read and check, send nothing, need no credentials; concurrency:
     requests in flight; rate_limit: requests a minute (None: no pacing); max_wait: seconds of
     back-off a run may spend before failing; snapshot_dir: write parquet snapshots there;
-    rejects_dir: where the rejects file goes (default: <project>/rejects).
+    rejects_dir: where the rejects file goes (default: <project>/rejects); stop: an Event that,
+    once set, ends the run after the current page, every row accounted for (the CLI sets it
+    on Ctrl-C and SIGTERM).
     Returns a RunReport; raises ProjectError or UsageError only for an invalid project or
     option, and never for a failing database or API, which the report describes.
     """
@@ -91,7 +96,8 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
                       resources=tuple(resources) if resources else None,
                       concurrency=concurrency, rate_limit=rate_limit, retry=policy,
                       snapshot_dir=Path(snapshot_dir) if snapshot_dir else None,
-                      rejects_dir=Path(rejects_dir) if rejects_dir else None, progress=progress)
+                      rejects_dir=Path(rejects_dir) if rejects_dir else None, progress=progress,
+                      stop=stop)
     options.check()
     if isinstance(project_dir, Project):  # already loaded, e.g. in a notebook
         project = project_dir.with_base_url(base_url) if base_url else project_dir
@@ -127,8 +133,9 @@ class Run:
                              stream_hold_seconds=int(options.retry.max_wait) + 600)
         self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
                                               self.run_id)
+        self.stop = options.stop or threading.Event()
         self.client = None if options.dry_run else self._client()
-        self.stopped: str | None = None  # why the rest of the run is skipped (a 401)
+        self.stopped: str | None = None  # why the rest of the run is skipped (401, a stop)
 
     def _client(self) -> ApiClient:
         credentials = self.project.credentials
@@ -136,8 +143,8 @@ class Run:
             if credentials.token else BearerToken(account=credentials.service_account,
                                                   audience=self.project.base_url)
         return ApiClient(self.project.base_url, credentials.api_key, bearer,
-                         retry=self.options.retry, limiter=RateLimiter(self.options.rate_limit),
-                         connections=self.options.concurrency)
+                         retry=self.options.retry, rate_limit=self.options.rate_limit,
+                         connections=self.options.concurrency, stopping=self.stop)
 
     def queries(self) -> list[Query]:
         wanted = self.options.resources
@@ -221,6 +228,8 @@ class Run:
                     bar.update(len(page))
                     log.debug("%s: page %d read, %d rows, %d rejected before sending",
                               resource.name, number, len(page), len(checked.rejects))
+                    if self.stop.is_set():
+                        self._stopped_by_request(report, upload)
                     if upload.stop_reason:
                         break
         except SourceError as exc:
@@ -237,6 +246,13 @@ class Run:
         if upload.auth_failed:
             self.stopped = "the run stopped at the API's 401 answer"
         return report
+
+    def _stopped_by_request(self, report: ResourceReport, upload: "Uploads") -> None:
+        """The caller asked to stop: what is in flight ends, what is left is not read."""
+        self.stopped = self.report.interrupted = "the run was stopped on request"
+        report.errors.append(f"stopped on request after {report.rows_read:,} rows read; the "
+                             "rest of the query was not read")
+        upload.halt("not sent: the run was stopped on request")
 
     def _warn_if_long(self, query: Query, page_size: int) -> None:
         """Say before starting when the page size and the quota imply a run of minutes."""
@@ -307,6 +323,13 @@ class Uploads:
                                   to_payload(batch.records), len(batch.records))
         self.pending[future] = batch
 
+    def halt(self, reason: str) -> None:
+        """Send nothing more: requests not started are cancelled, their rows not sent."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        for future in self.pending:
+            future.cancel()
+
     def finish(self) -> None:
         """Wait for every request in flight and count its answer."""
         try:
@@ -351,11 +374,8 @@ class Uploads:
         if self.stop_reason is None:
             self.report.errors.append(message)
             self.auth_failed = isinstance(exc, AuthError)
-            self.stop_reason = ("not sent: the API refused the credentials (401)"
-                                if self.auth_failed else
-                                "not sent: the resource stopped after a request failed")
-            for future in self.pending:
-                future.cancel()
+            self.halt("not sent: the API refused the credentials (401)" if self.auth_failed
+                      else "not sent: the resource stopped after a request failed")
 
     def _count(self, batch: Batch, result) -> None:
         report = self.report

@@ -39,16 +39,18 @@ class RunReport:
     run_id: str
     dry_run: bool = False
     resources: list[ResourceReport] = field(default_factory=list)
+    interrupted: str | None = None  # why the run was stopped before its end, if it was
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.resources)
+        return not self.interrupted and all(r.ok for r in self.resources)
 
     def resource(self, name: str) -> ResourceReport:
         return next(r for r in self.resources if r.name == name)
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "run_id": self.run_id, "dry_run": self.dry_run,
+                "interrupted": self.interrupted,
                 "resources": [asdict(r) for r in self.resources]}
 
     def to_frame(self):
@@ -73,6 +75,8 @@ class RunReport:
                 for row in lines]
         if self.dry_run:
             text.append("dry run: nothing was sent; (n) is what a real run would send")
+        if self.interrupted:
+            text.append(f"{self.interrupted}: rows read but not sent are in the rejects file")
         for r in self.resources:
             if r.more_available:
                 text.append(f"{r.name}: the row limit was reached and more rows remain "

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import write_project
 from core.client import RetryPolicy
+from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.main import start
 
 FAST = RetryPolicy(max_wait=5, base_delay=0.05, max_delay=0.2, connect_timeout=2,
@@ -343,3 +344,54 @@ def test_mysql_session_is_utc_read_only_and_patient(tables, emulator, tmp_path):
     assert well["customString0"] == "+00:00"
     assert well["customNumber0"] >= 900  # a back-off of minutes does not kill the stream
     assert well["customNumber1"] == 1
+
+
+def test_a_stop_request_ends_the_run_after_the_page_with_every_row_counted(project, emulator):
+    stop = threading.Event()
+    emulator.latency = 0.05
+    watcher = threading.Thread(target=lambda: (  # wells take 3 requests, daily rows 25
+        _wait_for(lambda: len(emulator.requests) >= 6), stop.set()), daemon=True)
+    watcher.start()
+
+    report = sync(project, emulator, concurrency=2, stop=stop)
+
+    wells, daily = report.resource("wells"), report.resource("daily-productions")
+    assert report.interrupted == "the run was stopped on request" and not report.ok
+    assert wells.ok and wells.accepted == 250
+    assert daily.errors[0].startswith("stopped on request after")
+    assert daily.accepted + daily.not_sent == daily.rows_read < 2500 and daily.accepted > 0
+    assert len(emulator.daily_productions()) == daily.accepted
+
+
+def _wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def test_sigterm_stops_the_cli_cleanly(project, emulator, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    emulator.latency = 0.2
+    report_file = tmp_path / "report.json"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "core", str(project), "--base-url", emulator.base_url,
+         "--concurrency", "1", "--limit", "0", "--report", str(report_file)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=os.environ | {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN})
+    _wait_for(lambda: len(emulator.requests) >= 1)
+    child.send_signal(signal.SIGTERM)
+    out, err = child.communicate(timeout=30)
+
+    assert child.returncode == 130, err
+    assert "SIGTERM: stopping after the current page" in err and "Traceback" not in err
+    assert "the run was stopped on request" in out
+    body = json.loads(report_file.read_text())
+    wells = body["resources"][0]
+    assert body["interrupted"] and wells["rows_read"] == wells["accepted"] + wells["not_sent"]
+    assert body["resources"][1]["errors"] == ["not run: the run was stopped on request"]
