@@ -184,8 +184,7 @@ def parse_multi_status(response: requests.Response, count: int) -> list[Outcome]
         results = None
     if not isinstance(results, list):
         results = []
-    outcomes = [_ACCEPTED.get((entry.get("status"), entry.get("code"))) or _outcome(entry)
-                if isinstance(entry, dict) else _outcome(entry) for entry in results[:count]]
+    outcomes = [_outcome(entry) for entry in results[:count]]
     missing = Outcome(False, None, None, "the API's answer had no result for this record")
     return outcomes + [missing] * (count - len(outcomes))
 
@@ -199,6 +198,8 @@ def _outcome(entry) -> Outcome:
     if not isinstance(entry, dict):
         return Outcome(False, None, None, f"unreadable result {entry!r}")
     status, code = entry.get("status"), entry.get("code")
+    if isinstance(status, str) and isinstance(code, int) and (status, code) in _ACCEPTED:
+        return _ACCEPTED[status, code]
     ok = status in ("Created", "OK") or code in (200, 201)
     message = None
     if not ok:

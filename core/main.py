@@ -198,13 +198,13 @@ class Run:
         return text
 
     def _failed(self, query: Query, error: str) -> ResourceReport:
-        return ResourceReport(query.resource.name, file=_relative(query.file), errors=[error])
+        return ResourceReport(query.resource.name, file=query.shown, errors=[error])
 
     # -- one resource ----------------------------------------------------------------------
 
     def sync_resource(self, query: Query, mapping: dict) -> ResourceReport:
         resource = query.resource
-        report = ResourceReport(resource.name, file=_relative(query.file))
+        report = ResourceReport(resource.name, file=query.shown)
         began = time.monotonic()
         page_size = min(self.options.page_size, resource.max_records)
         if page_size < self.options.page_size:
@@ -433,10 +433,6 @@ def _duration(seconds: float) -> str:
         return f"{round(seconds / 60):,} minutes"
     whole = max(1, round(seconds))
     return "1 second" if whole == 1 else f"{whole} seconds"
-
-
-def _relative(file: Path) -> str:
-    return f"{file.parent.name}/{file.name}"
 
 
 __all__ = ["DEFAULT_LIMIT", "DEFAULT_PAGE_SIZE", "Run", "SyncError", "start"]

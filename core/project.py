@@ -69,6 +69,11 @@ class Credentials:
         return [s.reveal() for s in found if s is not None and s.reveal()]
 
 
+def shown_path(file: Path) -> str:
+    """How messages name a query file: `resources/wells.sql`."""
+    return f"{file.parent.name}/{file.name}"
+
+
 @dataclass(frozen=True)
 class Query:
     """One resource query: the resource it feeds and the SQL of its file."""
@@ -76,6 +81,10 @@ class Query:
     resource: Resource
     file: Path
     sql: str
+
+    @property
+    def shown(self) -> str:
+        return shown_path(self.file)
 
 
 @dataclass(frozen=True)

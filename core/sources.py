@@ -108,7 +108,7 @@ class Source:
 
     def query_error(self, query: Query, exc: Exception) -> SourceError:
         lost = "lost the connection to" if _connection_lost(exc) else "query failed on"
-        return SourceError(f"{query.file.parent.name}/{query.file.name}: {lost} "
+        return SourceError(f"{query.shown}: {lost} "
                            f"{self.connection.describe()}: {driver_message(exc)}")
 
     def _get_engine(self):

@@ -23,6 +23,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from .errors import ProjectError
+from .project import shown_path
 from .resources import (
     BOOLEAN,
     DAILY_PRODUCTIONS,
@@ -64,7 +65,7 @@ class Normalised:
 
 def map_columns(resource: Resource, columns: list[str], file: Path) -> dict[str, Field]:
     """Which field each query column feeds; an unknown or doubled column is a ProjectError."""
-    where = f"{file.parent.name}/{file.name}"
+    where = shown_path(file)
     mapping: dict[str, Field] = {}
     for column in columns:
         found = resource.field_for(column)
@@ -136,14 +137,12 @@ def to_numbers(values: np.ndarray, field: Field | None = None):
     ints = _as_int64(values[present]) if kind == "integer" else None
     if ints is not None:
         out[present] = ints.astype(object)  # plain Python ints, whatever the driver gave
-        for offset in np.flatnonzero(np.abs(ints) > MAX_SAFE_INTEGER):
-            i = np.flatnonzero(present)[offset]
+        for i in np.flatnonzero(present)[np.abs(ints) > MAX_SAFE_INTEGER]:
             out[i], bad[i] = None, _too_big(values[i])
     elif kind in ("floating", "mixed-integer-float", "decimal"):
         floats = np.asarray(values[present].tolist(), dtype=float)
         out[present] = _json_numbers(floats)
-        for offset in np.flatnonzero(np.isinf(floats)):
-            i = np.flatnonzero(present)[offset]
+        for i in np.flatnonzero(present)[np.isinf(floats)]:
             out[i], bad[i] = None, f"{values[i]!r} is infinite, not a number the API takes"
     else:
         for i in np.flatnonzero(present):
