@@ -12,8 +12,8 @@ Names are imported on first use, so `python -m core.emulator` does not pay for p
 import importlib
 
 _HOMES = {
-    "AuthError": "errors", "ProjectError": "errors", "SourceError": "errors",
-    "SyncError": "errors", "UploadError": "errors", "UsageError": "errors",
+    "AuthError": "errors", "LockedError": "errors", "ProjectError": "errors",
+    "SourceError": "errors", "SyncError": "errors", "UploadError": "errors", "UsageError": "errors",
     "Project": "project", "load_project": "project",
     "ResourceReport": "report", "RunReport": "report",
     "preview": "explore", "validate": "explore",

@@ -3,6 +3,7 @@
     SyncError                 anything this tool raises on purpose
      +-- ProjectError         the project folder, its TOML or its queries are not usable (exit 2)
      +-- UsageError           an argument out of range (exit 2)
+     +-- LockedError          another run of the same project holds its lock (exit 75)
      +-- SourceError          the database could not be reached or a query failed
      +-- UploadError          an HTTP request to ComboCurve failed for good
           +-- AuthError       401: the API key or token was refused; the run stops
@@ -10,7 +11,8 @@
 Messages are one line, name the file, key, host or request at fault, and never hold a secret.
 """
 
-__all__ = ["AuthError", "ProjectError", "SourceError", "SyncError", "UploadError", "UsageError"]
+__all__ = ["AuthError", "LockedError", "ProjectError", "SourceError", "SyncError", "UploadError",
+           "UsageError"]
 
 
 class SyncError(Exception):
@@ -23,6 +25,10 @@ class ProjectError(SyncError):
 
 class UsageError(SyncError):
     """An option given to `start()` or the CLI is out of range."""
+
+
+class LockedError(SyncError):
+    """Another run of the same project is in progress; this one sent nothing."""
 
 
 class SourceError(SyncError):

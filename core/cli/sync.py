@@ -1,0 +1,105 @@
+"""`python -m core [sync] [PROJECT_DIR] ...`: one sync run, a summary out, an exit code back."""
+
+import argparse
+import gc
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from ..errors import LockedError, ProjectError, SyncError, UsageError
+from ..main import DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, start
+from ..resources import RESOURCES
+from . import ExitCode, Parser, add_output_options, fail
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="python -m core",
+                    description="Sync well and production data from a SQL database to "
+                                "ComboCurve.")
+    parser.add_argument("project_dir", nargs="?", default=None,
+                        help="the sync project folder (default: the current directory)")
+    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
+                        help=f"rows per resource at most, 0 for all (default {DEFAULT_LIMIT})")
+    parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE,
+                        help=f"rows per request (default {DEFAULT_PAGE_SIZE}; at most 1000 "
+                             "for wells, 20000 for daily productions)")
+    parser.add_argument("--resource", action="append", choices=list(RESOURCES),
+                        dest="resources", metavar="NAME",
+                        help="sync only this resource (repeatable): " + ", ".join(RESOURCES))
+    parser.add_argument("--dry-run", action="store_true",
+                        help="read and check everything, send nothing (no credentials needed)")
+    parser.add_argument("--base-url", help="the API base URL (default from the project, else "
+                                           "https://test-api.combocurve.com)")
+    parser.add_argument("--report", type=Path, metavar="FILE", help="write the report as JSON")
+    parser.add_argument("--snapshot-dir", type=Path, metavar="DIR",
+                        help="write a parquet snapshot of what was sent, per resource")
+    parser.add_argument("--rejects-dir", type=Path, metavar="DIR",
+                        help="where the rejects file goes (default: PROJECT_DIR/rejects)")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+                        help=f"requests in flight (default {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT,
+                        help=f"requests a minute at most (default {DEFAULT_RATE_LIMIT}, the API "
+                             "quota)")
+    parser.add_argument("--max-wait", type=float, default=None, metavar="SECONDS",
+                        help="seconds of retry back-off a run may spend (default 600)")
+    add_output_options(parser)
+    return parser
+
+
+def stop_on_signals() -> threading.Event:
+    """Ctrl-C or SIGTERM (a scheduler ending the job) asks the run to stop after the current
+    page, with every row accounted for; a second Ctrl-C stops at once."""
+    stop = threading.Event()
+
+    def ask(signum, _frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        logging.getLogger("core").warning(
+            "%s: stopping after the current page (Ctrl-C again to stop at once)",
+            signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, ask)
+    signal.signal(signal.SIGTERM, ask)
+    return stop
+
+
+def tune_garbage_collector() -> None:
+    """A sync allocates millions of short-lived tuples and dicts and almost no cycles. With
+    the default threshold the collector runs every 700 of them, and each full pass walks every
+    object pandas and SQLAlchemy made at import: freezing those and collecting per 20,000
+    allocations makes a full sync about 15% faster. The CLI owns its process; the library
+    leaves the collector alone."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
+def run(args: argparse.Namespace) -> int:
+    stop = stop_on_signals()
+    tune_garbage_collector()
+    try:
+        report = start(args.project_dir, limit=args.limit, page_size=args.page_size,
+                       resources=args.resources, dry_run=args.dry_run, base_url=args.base_url,
+                       concurrency=args.concurrency, rate_limit=args.rate_limit,
+                       max_wait=args.max_wait, snapshot_dir=args.snapshot_dir,
+                       rejects_dir=args.rejects_dir,
+                       progress=sys.stderr.isatty() and not args.quiet, stop=stop)
+    except (ProjectError, UsageError) as exc:
+        return fail(exc, args, ExitCode.USAGE)
+    except LockedError as exc:
+        return fail(exc, args, ExitCode.LOCKED)
+    except SyncError as exc:
+        return fail(exc, args, ExitCode.FAILED)
+    except KeyboardInterrupt:
+        sys.stderr.write("Error: interrupted\n")
+        return ExitCode.STOPPED
+    print(report.summary())
+    if args.report:
+        args.report.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if report.interrupted:
+        return ExitCode.STOPPED
+    return ExitCode.OK if report.ok else ExitCode.FAILED
