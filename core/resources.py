@@ -46,21 +46,29 @@ def match_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Resource:
-    """An API endpoint we PUT to, with the fields it accepts."""
+    """An API endpoint we PUT to, with the fields it accepts.
+
+    `identity` is how the API keys a record: alternatives in order of preference, each a
+    tuple of fields; a record goes by the first alternative whose fields it all has (a well
+    by dataSource + chosenID, or a `di` well by its api14). The ledger keys its rows by it.
+    """
 
     name: str
     path: str
     max_records: int
     noun: str  # how messages call one record ("well", "daily production")
+    identity: tuple[tuple[str, ...], ...]
     fields: MappingProxyType = field(repr=False)
     by_match_key: MappingProxyType = field(repr=False)
 
     @classmethod
-    def build(cls, name: str, path: str, max_records: int, noun: str, fields: list[Field]):
+    def build(cls, name: str, path: str, max_records: int, noun: str, fields: list[Field], *,
+              identity: tuple[tuple[str, ...], ...]):
         by_name = {f.name: f for f in fields}
         by_key = {match_key(f.name): f for f in fields}
         assert len(by_key) == len(by_name), f"{name}: two fields match the same column"
-        return cls(name, path, max_records, noun,
+        assert all(n in by_name for names in identity for n in names), f"{name}: identity"
+        return cls(name, path, max_records, noun, identity,
                    MappingProxyType(by_name), MappingProxyType(by_key))
 
     def field_for(self, column: str) -> Field | None:
@@ -116,7 +124,7 @@ WELLS = Resource.build("wells", "/v1/wells", 1000, "well", [
     *_fields(NUMBER, _numbered("customNumber", 20)),
     *_fields(DATE, _numbered("customDate", 20)),
     *_fields(BOOLEAN, _numbered("customBool", 5)),
-])
+], identity=(("dataSource", "chosenID"), ("dataSource", "api14")))
 
 DAILY_PRODUCTIONS = Resource.build("daily-productions", "/v1/daily-productions", 20000,
                                    "daily production", [
@@ -129,7 +137,7 @@ DAILY_PRODUCTIONS = Resource.build("daily-productions", "/v1/daily-productions",
         bottomHolePressure tubingHeadPressure flowlinePressure casingHeadPressure
         vesselSeparatorPressure gasInjection waterInjection co2Injection steamInjection ngl"""),
     *_fields(NUMBER, _numbered("customNumber", 20)),
-])
+], identity=(("well", "date"), ("dataSource", "chosenID", "date")))
 
 # In upload order: a daily production names a well that must already exist.
 RESOURCES = MappingProxyType({r.name: r for r in (WELLS, DAILY_PRODUCTIONS)})
