@@ -2,6 +2,7 @@
 
     SyncError                 anything this tool raises on purpose
      +-- ProjectError         the project folder, its TOML or its queries are not usable (exit 2)
+     |    +-- LedgerError     the ledger cannot be trusted (corrupt, foreign, newer) or written
      +-- UsageError           an argument out of range (exit 2)
      +-- LockedError          another run of the same project holds its lock (exit 75)
      +-- SourceError          the database could not be reached or a query failed
@@ -11,8 +12,8 @@
 Messages are one line, name the file, key, host or request at fault, and never hold a secret.
 """
 
-__all__ = ["AuthError", "LockedError", "ProjectError", "SourceError", "SyncError", "UploadError",
-           "UsageError"]
+__all__ = ["AuthError", "LedgerError", "LockedError", "ProjectError", "SourceError", "SyncError",
+           "UploadError", "UsageError"]
 
 
 class SyncError(Exception):
@@ -21,6 +22,11 @@ class SyncError(Exception):
 
 class ProjectError(SyncError):
     """The sync project cannot be used as it is; the message says what to fix."""
+
+
+class LedgerError(ProjectError):
+    """The ledger of accepted records cannot be read, trusted or written; nothing is sent on
+    a ledger that cannot be trusted, and a run stops sending when it cannot record."""
 
 
 class UsageError(SyncError):
