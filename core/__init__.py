@@ -4,7 +4,8 @@
     report = start("example")          # or start() in the project folder
     print(report.summary())
 
-Notebooks: `preview`, `validate` (see core.explore) and `RunReport.to_frame()`.
+Notebooks: `preview`, `validate`, `ledger`, `forget` (see core.explore) and
+`RunReport.to_frame()`.
 
 Names are imported on first use, so `python -m core.emulator` does not pay for pandas.
 """
@@ -16,7 +17,7 @@ _HOMES = {
     "SourceError": "errors", "SyncError": "errors", "UploadError": "errors", "UsageError": "errors",
     "Project": "project", "load_project": "project",
     "ResourceReport": "report", "RunReport": "report",
-    "preview": "explore", "validate": "explore",
+    "preview": "explore", "validate": "explore", "ledger": "explore", "forget": "explore",
     "start": "main",
 }
 __all__ = sorted(_HOMES)

@@ -6,15 +6,20 @@
     core.validate(project)                    # rows that would be rejected, with reasons
     report = core.start("example")            # the sync itself
     report.to_frame()                         # its report as a DataFrame
+    core.ledger("example")                    # what ComboCurve accepted, per resource
 """
 
 import pandas as pd
 
-from .main import DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, Options, Run
+from .errors import UsageError
+from .main import DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, Options, Run, state_folder
 from .project import Project, load_project
 from .rejects import RejectsList
 from .sources import Source
+from .state import Ledger
 from .transform import map_columns, normalise
+
+COUNTS = ("rows_read", "accepted", "rejected", "not_sent", "unchanged", "requests")
 
 
 def _project(project) -> Project:
@@ -58,3 +63,45 @@ def validate(project, resources=None, *, limit: int = DEFAULT_LIMIT,
     Run(_project(project), options, rejects=rejects).execute()
     columns = ["resource", "row", "page", "outcome", "reason", "fields", "values"]
     return pd.DataFrame(rejects.lines, columns=columns)
+
+
+def ledger(project, state=None) -> pd.DataFrame:
+    """What the project's ledger holds, one row per API and resource: the records ComboCurve
+    accepted, the last run, and the last successful run (where `:since` starts) with its
+    counts. `state`: the ledger's folder, if not the project's own."""
+    store = Ledger.read(_ledger_folder(_project(project), state))
+    try:
+        held = store.summary()
+    finally:
+        store.close()
+    rows = []
+    for entry in held:
+        last, success = entry["last_run"] or {}, entry["last_success"] or {}
+        rows.append({"base_url": entry["base_url"], "resource": entry["resource"],
+                     "records": entry["records"], "last_run": last.get("run_id"),
+                     "last_run_started": last.get("started_at"),
+                     "last_success": success.get("run_id"),
+                     "last_success_started": success.get("started_at"),
+                     **{name: success.get(name) for name in COUNTS}})
+    columns = ["base_url", "resource", "records", "last_run", "last_run_started",
+               "last_success", "last_success_started", *COUNTS]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def forget(project, resource: str, state=None) -> int:
+    """Clear what the ledger holds for `resource` (every API): its next run sends all of it.
+    Takes the project's lock, like a run. Returns the number of records forgotten."""
+    project = _project(project)
+    project.query(resource)  # a resource of this project, or a ProjectError saying so
+    store = Ledger.open(_ledger_folder(project, state))
+    try:
+        return store.forget(resource)
+    finally:
+        store.close()
+
+
+def _ledger_folder(project: Project, state):
+    folder = state_folder(project, state)
+    if folder is None:
+        raise UsageError("state=False means no ledger: there is nothing to look at")
+    return folder

@@ -1,33 +1,36 @@
 """`start()`: one sync run, from the project's queries to the API, resource by resource.
 
-Wells go before daily productions (a daily row names a well that must exist). Within a
-resource, the next page is read and checked while earlier pages are uploading, and up to
-`concurrency` requests are in flight, all under the client's quota limiter. A resource that
-fails does not stop the next one; a 401 stops the run. Every row read ends up accepted,
-rejected or not sent, and every row that is not accepted is written to the rejects file.
+Resources go in the API's order (a daily row names a well that must exist). Each page read
+is normalised (rows the API would refuse are rejected with reasons), sorted against the run
+so far and the ledger (a key twice is a duplicate; an unchanged record is not sent), and what
+remains fills requests (`uploads`), sent while the next page is read. What ComboCurve accepts
+goes into the ledger as each answer arrives. A resource that fails does not stop the next
+one; a 401 stops the run. Every row read ends up accepted, rejected, not sent or unchanged,
+and every row that is neither accepted nor unchanged is written to the rejects file.
 """
 
 import logging
 import secrets
 import threading
 import time
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
-
-from .client import ApiClient, Outcome, RetryPolicy
+from .changes import Changes
+from .client import ApiClient, RetryPolicy
 from .credentials import BearerToken
-from .errors import AuthError, SourceError, SyncError, UploadError, UsageError
+from .errors import SourceError, SyncError, UsageError
+from .hashing import HASH_CANARY
 from .project import Project, Query, load_project
 from .rejects import RejectsFile
-from .report import ResourceReport, RunReport
+from .report import ResourceReport, RunReport, duration
 from .resources import RESOURCES
 from .sources import Source
-from .transform import map_columns, normalise, split_by_data_source, to_payload
+from .state import Ledger, ResourceState, now_utc
+from .transform import NORMALISATION_VERSION, map_columns, normalise
+from .uploads import Batcher, Uploads
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,6 @@ DEFAULT_LIMIT = 1000
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RATE_LIMIT = 200  # write requests a minute: the API's quota per client
-ROWS_IN_FLIGHT = 40_000  # rows held by requests not yet answered: two of the largest pages
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Options:
     retry: RetryPolicy = RetryPolicy()
     snapshot_dir: Path | None = None
     rejects_dir: Path | None = None
+    state: Path | bool | None = None  # the ledger's folder; None: the project's; False: none
+    full_refresh: bool = False
     progress: bool = False
     stop: threading.Event | None = None
 
@@ -64,6 +68,8 @@ class Options:
             raise UsageError(f"concurrency must be 1 or more, not {self.concurrency}")
         if self.rate_limit is not None and self.rate_limit < 1:
             raise UsageError(f"rate limit must be 1 or more a minute, not {self.rate_limit}")
+        if self.full_refresh and self.state is False:
+            raise UsageError("--full-refresh refreshes the ledger: it cannot go with --no-state")
         unknown = set(self.resources or ()) - set(RESOURCES)
         if unknown:
             raise UsageError(f"unknown resource {', '.join(sorted(unknown))}; "
@@ -74,20 +80,24 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
           resources=None, dry_run: bool = False, base_url: str | None = None,
           concurrency: int = DEFAULT_CONCURRENCY, rate_limit: int | None = DEFAULT_RATE_LIMIT,
           max_wait: float | None = None, retry: RetryPolicy | None = None,
-          snapshot_dir=None, rejects_dir=None, progress: bool = False,
-          stop: threading.Event | None = None) -> RunReport:
+          snapshot_dir=None, rejects_dir=None, state=None, full_refresh: bool = False,
+          progress: bool = False, stop: threading.Event | None = None) -> RunReport:
     """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
-    limit: rows per resource at most (0: all); page_size: rows per request (up to 1000 for
-    wells, 20000 for daily productions); resources: names to sync (default: every query of the
-    project); dry_run: read and check, send nothing, need no credentials; concurrency:
-    requests in flight; rate_limit: requests a minute (None: no pacing); max_wait: seconds of
-    back-off a run may spend before failing; snapshot_dir: write parquet snapshots there;
-    rejects_dir: where the rejects file goes (default: <project>/rejects); stop: an Event that,
-    once set, ends the run after the current page, every row accounted for (the CLI sets it
-    on Ctrl-C and SIGTERM).
-    Returns a RunReport; raises ProjectError or UsageError only for an invalid project or
-    option, and never for a failing database or API, which the report describes.
+    limit: rows per resource at most (0: all); page_size: records per request (up to 1000
+    for wells, 20000 for daily productions); resources: names to sync (default: every query of
+    the project); dry_run: read and check, send nothing, need no credentials, and tell what a
+    real run would send; concurrency: requests in flight; rate_limit: requests a minute (None:
+    no pacing); max_wait: seconds of back-off a run may spend before failing; snapshot_dir:
+    write parquet snapshots there; rejects_dir: where the rejects file goes (default:
+    <project>/rejects); state: the ledger's folder (default: the project's `[state] path`, else
+    <project>/.combocurve; False: no ledger, every record is sent); full_refresh: send every
+    record and refresh the ledger; stop: an Event that, once set, ends the run after the
+    current page, every row accounted for (the CLI sets it on Ctrl-C and SIGTERM).
+    Returns a RunReport. Raises ProjectError or UsageError for an invalid project or option,
+    LedgerError for a ledger that cannot be trusted or written, LockedError when another run
+    of the project holds the ledger; never for a failing database or API, which the report
+    describes.
     """
     policy = retry or RetryPolicy()
     if max_wait is not None:
@@ -96,8 +106,9 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
                       resources=tuple(resources) if resources else None,
                       concurrency=concurrency, rate_limit=rate_limit, retry=policy,
                       snapshot_dir=Path(snapshot_dir) if snapshot_dir else None,
-                      rejects_dir=Path(rejects_dir) if rejects_dir else None, progress=progress,
-                      stop=stop)
+                      rejects_dir=Path(rejects_dir) if rejects_dir else None,
+                      state=state if state in (None, False) else Path(state),
+                      full_refresh=full_refresh, progress=progress, stop=stop)
     options.check()
     if isinstance(project_dir, Project):  # already loaded, e.g. in a notebook
         project = project_dir.with_base_url(base_url) if base_url else project_dir
@@ -113,28 +124,29 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-@dataclass
-class Batch:
-    """Records of one request, with the page they came from (for rejects and snapshots)."""
-
-    page_number: int
-    page: pd.DataFrame  # the source rows, by row number
-    records: pd.DataFrame
+def state_folder(project: Project, state=None) -> Path | None:
+    """Where the project's ledger lives: `state` if given, None for no ledger (False)."""
+    if state is False:
+        return None
+    return Path(state) if state is not None else project.state_folder
 
 
 class Run:
-    """One run over a project's resources; holds the database, the client and the rejects."""
+    """One run over a project's resources; holds the database, the client, the ledger and
+    the rejects."""
 
     def __init__(self, project: Project, options: Options, rejects=None):
         self.project, self.options = project, options
-        self.run_id = new_run_id()
-        self.report = RunReport(self.run_id, dry_run=options.dry_run)
+        self.run_id, self.started_at = new_run_id(), now_utc()
+        self.report = RunReport(self.run_id, dry_run=options.dry_run,
+                                rate_limit=options.rate_limit)
         self.source = Source(project.connection,
                              stream_hold_seconds=int(options.retry.max_wait) + 600)
         self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
                                               self.run_id)
         self.stop = options.stop or threading.Event()
         self.client = None if options.dry_run else self._client()
+        self.ledger: Ledger | None = None
         self.stopped: str | None = None  # why the rest of the run is skipped (401, a stop)
 
     def _client(self) -> ApiClient:
@@ -155,6 +167,7 @@ class Run:
     def execute(self) -> RunReport:
         queries = self.queries()
         try:
+            self._open_ledger()
             mappings = self.check_columns(queries)
             for query in queries:
                 mapping = mappings[query.resource.name]
@@ -169,6 +182,17 @@ class Run:
             self.close()
         return self.report
 
+    def _open_ledger(self) -> None:
+        """A real run locks the project and records in its ledger; a dry run only reads it."""
+        folder = state_folder(self.project, self.options.state)
+        if folder is None:
+            return
+        if self.options.dry_run:
+            self.ledger = Ledger.read(folder)
+        else:
+            self.ledger = Ledger.open(folder)
+            self.ledger.begin_run(self.run_id, self.started_at)
+
     def check_columns(self, queries: list[Query]) -> dict:
         """Each query's columns mapped to fields before anything is sent.
 
@@ -178,7 +202,7 @@ class Run:
         mappings = {}
         for query in queries:
             try:
-                columns = self.source.columns(query)
+                columns = self.source.columns(query, since=self.project.state.since)
             except SourceError as exc:
                 mappings[query.resource.name] = exc
                 continue
@@ -190,6 +214,8 @@ class Run:
         self.rejects.close()
         if self.client is not None:
             self.client.close()
+        if self.ledger is not None:
+            self.ledger.close()
 
     def redact(self, text: str) -> str:
         """Defence in depth: no secret of the project survives in a message."""
@@ -205,29 +231,25 @@ class Run:
     def sync_resource(self, query: Query, mapping: dict) -> ResourceReport:
         resource = query.resource
         report = ResourceReport(resource.name, file=query.shown)
-        began = time.monotonic()
+        began, started_at = time.monotonic(), now_utc()
         page_size = min(self.options.page_size, resource.max_records)
         if page_size < self.options.page_size:
             log.info("%s: pages of %d rows, the API's maximum per request", resource.name,
                      page_size)
-        self._warn_if_long(query, page_size)
-        pages = self.source.pages(query, limit=self.options.limit, page_size=page_size)
+        state = self._resource_state(query, mapping)
+        self._warn_if_long(query, page_size, state)
+        pages = self.source.pages(query, limit=self.options.limit, page_size=page_size,
+                                  since=self._since(state))
         snapshot = self._snapshot(resource.name, list(dict.fromkeys(mapping.values())))
-        upload = Uploads(self, query, report, snapshot)
+        upload = Uploads(self, query, report, snapshot, state)
+        batcher = Batcher(page_size, upload.submit)
+        changes = Changes(resource, state)
         bar = self._progress_bar(resource.name)
         try:
             with closing(iter(pages)) as page_iterator:
                 for number, page in enumerate(page_iterator, 1):
-                    report.rows_read += len(page)
-                    checked = normalise(page, resource, mapping)
-                    for reject in checked.rejects:
-                        self.reject(report, query, page, reject.row, number, "rejected",
-                                    reject.reason, reject.fields)
-                    for records in split_by_data_source(checked.records):
-                        upload.submit(Batch(number, page, records))
+                    self._read_page(query, mapping, report, changes, batcher, number, page)
                     bar.update(len(page))
-                    log.debug("%s: page %d read, %d rows, %d rejected before sending",
-                              resource.name, number, len(page), len(checked.rejects))
                     if self.stop.is_set():
                         self._stopped_by_request(report, upload)
                     if upload.stop_reason:
@@ -235,52 +257,107 @@ class Run:
         except SourceError as exc:
             report.errors.append(self.redact(str(exc)))
         finally:
-            upload.finish()
-            bar.close()
-            if snapshot is not None:
-                report.snapshot_file = str(snapshot.close())
+            try:
+                batcher.flush()  # rows read before a failure or a stop are still accounted for
+            finally:
+                upload.finish()
+                bar.close()
             report.more_available = pages.more_available
             report.seconds = time.monotonic() - began
+            if snapshot is not None:
+                report.snapshot_file = str(snapshot.close())
             if (report.rejected or report.not_sent) and self.rejects.path:
                 report.rejects_file = str(self.rejects.path)
+        if not upload.ledger_failed:
+            self._finish_state(state, report, started_at)
         if upload.auth_failed:
             self.stopped = "the run stopped at the API's 401 answer"
         return report
 
-    def _stopped_by_request(self, report: ResourceReport, upload: "Uploads") -> None:
+    def _read_page(self, query: Query, mapping: dict, report: ResourceReport,
+                   changes: Changes, batcher: Batcher, number: int, page) -> None:
+        """One page: rejected rows written out, duplicates too, the rest sorted and queued."""
+        report.rows_read += len(page)
+        checked = normalise(page, query.resource, mapping)
+        for reject in checked.rejects:
+            self.reject(report, query, reject.row, number, "rejected", reject.reason,
+                        reject.fields, page.loc[reject.row].to_dict())
+        found = changes.sort(number, page, checked.records)
+        for row, earlier in found.duplicates:
+            self.reject(report, query, row, number, "rejected",
+                        f"duplicate: same {query.resource.noun} as row {earlier}, sent earlier "
+                        "in this run", ["duplicate"], page.loc[row].to_dict())
+        report.new += found.new
+        report.changed += found.changed
+        report.unchanged += found.unchanged
+        batcher.add(found.to_send)
+        log.debug("%s: page %d read, %d rows, %d rejected before sending, %d unchanged",
+                  query.resource.name, number, len(page),
+                  len(checked.rejects) + len(found.duplicates), found.unchanged)
+
+    def _resource_state(self, query: Query, mapping: dict) -> ResourceState | None:
+        """What the ledger holds for this resource; says so when every record goes again."""
+        if self.ledger is None:
+            return None
+        fingerprint = {"mapping": {column: field.name for column, field in mapping.items()},
+                       "normalisation": NORMALISATION_VERSION, "hashing": HASH_CANARY}
+        state = self.ledger.resource(self.project.base_url, query.resource.name, fingerprint,
+                                     full_refresh=self.options.full_refresh)
+        if state.stale:
+            log.warning("%s: sending every record again: %s", query.resource.name, state.stale)
+        return state
+
+    def _since(self, state: ResourceState | None) -> datetime | None:
+        """`:since` in a query: the start of the resource's last successful run, else the
+        project's `[state] since`, else None (everything)."""
+        return (state.since if state is not None else None) or self.project.state.since
+
+    def _finish_state(self, state: ResourceState | None, report: ResourceReport,
+                      started_at: datetime) -> None:
+        """Tell the ledger how the resource ended. Only a complete success moves `:since` on:
+        every row read was accepted or unchanged, nothing was left unread."""
+        if state is None or self.options.dry_run:
+            return
+        succeeded = (report.ok and not report.more_available and not self.stop.is_set())
+        counts = {k: getattr(report, k) for k in ("rows_read", "accepted", "rejected",
+                                                  "not_sent", "unchanged", "requests")}
+        try:
+            state.finish(self.run_id, started_at, counts, succeeded)
+        except SyncError as exc:
+            report.errors.append(self.redact(str(exc)))
+
+    def _stopped_by_request(self, report: ResourceReport, upload: Uploads) -> None:
         """The caller asked to stop: what is in flight ends, what is left is not read."""
         self.stopped = self.report.interrupted = "the run was stopped on request"
         report.errors.append(f"stopped on request after {report.rows_read:,} rows read; the "
                              "rest of the query was not read")
         upload.halt("not sent: the run was stopped on request")
 
-    def _warn_if_long(self, query: Query, page_size: int) -> None:
-        """Say before starting when the page size and the quota imply a run of minutes."""
+    def _warn_if_long(self, query: Query, page_size: int, state: ResourceState | None) -> None:
+        """Say before starting when the page size and the quota imply a run of minutes. The
+        rows are the limit, else what the ledger knows of the resource; no query is counted."""
         rate, resource = self.options.rate_limit, query.resource
-        if self.options.dry_run or not rate:
+        rows = self.options.limit or (state.known if state is not None else 0)
+        if self.options.dry_run or not rate or not rows or -(-rows // page_size) <= rate:
             return
-        rows = self.options.limit or self.source.count_rows(query)
-        if not rows or -(-rows // page_size) <= rate:
-            return
-        message = (f"{resource.name}: {rows:,} rows at {page_size} per request and {rate} "
-                   f"requests a minute take about {_duration(rows / page_size / rate * 60)}")
+        message = (f"{resource.name}: up to {rows:,} rows at {page_size} per request and {rate} "
+                   f"requests a minute take about {duration(rows / page_size / rate * 60)}")
         if page_size < resource.max_records:
-            quota = _duration(rows / resource.max_records / rate * 60)
+            quota = duration(rows / resource.max_records / rate * 60)
             message += f"; --page-size {resource.max_records} takes about {quota} of quota"
         log.warning("%s", message)
 
-    def reject(self, report: ResourceReport, query: Query, page: pd.DataFrame, row: int,
-               page_number: int, outcome: str, reason: str, fields: list[str] = ()) -> None:
+    def reject(self, report: ResourceReport, query: Query, row: int, page_number: int,
+               outcome: str, reason: str, fields: list[str] = (), values: dict = None) -> None:
         """Count one row as rejected or not sent, and write it to the rejects file; `fields`
         names the fields our own checks faulted (empty for the API's and HTTP's verdicts)."""
         if outcome == "rejected":
             report.rejected += 1
         else:
             report.not_sent += 1
-        values = page.loc[row].to_dict()
         self.rejects.add(resource=query.resource.name, row=row, page=page_number,
                          outcome=outcome, reason=self.redact(reason), fields=list(fields),
-                         values=values)
+                         values=values or {})
 
     def _snapshot(self, resource_name: str, fields: list):
         if self.options.snapshot_dir is None:
@@ -291,116 +368,6 @@ class Run:
 
     def _progress_bar(self, name: str):
         return _ProgressBar(name, self.options.limit) if self.options.progress else _NoBar()
-
-
-class Uploads:
-    """The requests of one resource: at most `concurrency` in flight, answers absorbed in the
-    calling thread in the order sent (so counting, rejects and snapshots need no locks).
-
-    The first request that fails for good stops the resource: requests not yet started are
-    cancelled and every row they held, or that is submitted later, is counted as not sent.
-    """
-
-    def __init__(self, run: Run, query: Query, report: ResourceReport, snapshot):
-        self.run, self.query, self.report, self.snapshot = run, query, report, snapshot
-        self.pool = None if run.client is None else ThreadPoolExecutor(
-            max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}")
-        self.pending: dict[Future, Batch] = {}
-        self.stop_reason: str | None = None
-        self.auth_failed = False
-
-    def submit(self, batch: Batch) -> None:
-        if self.pool is None:  # dry run: what would be sent is counted and snapshotted
-            self.report.would_send += len(batch.records)
-            if self.snapshot is not None:
-                self.snapshot.add(batch.records, batch.page_number)
-            return
-        self._wait_for_room(self.run.options.concurrency - 1, len(batch.records))
-        if self.stop_reason:
-            self._not_sent(batch, self.stop_reason)
-            return
-        future = self.pool.submit(self.run.client.put, self.query.resource.path,
-                                  to_payload(batch.records), len(batch.records))
-        self.pending[future] = batch
-
-    def halt(self, reason: str) -> None:
-        """Send nothing more: requests not started are cancelled, their rows not sent."""
-        if self.stop_reason is None:
-            self.stop_reason = reason
-        for future in self.pending:
-            future.cancel()
-
-    def finish(self) -> None:
-        """Wait for every request in flight and count its answer."""
-        try:
-            self._wait_for_room(0)
-        finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def _wait_for_room(self, room: int, rows: int = 0) -> None:
-        """Absorb answers until at most `room` requests, and room for `rows` more rows, are in
-        flight: with big pages, the rows cap keeps memory flat whatever the concurrency."""
-        while len(self.pending) > room or (
-                self.pending and self.rows_in_flight() + rows > ROWS_IN_FLIGHT):
-            future = next(iter(self.pending))  # oldest first: rejects, logs and snapshots
-            batch = self.pending.pop(future)  # come in page order whatever answers first
-            try:
-                result = future.result()
-            except UploadError as exc:
-                self._failed(batch, exc)
-            except CancelledError:
-                self._not_sent(batch, self.stop_reason)
-            else:
-                self._count(batch, result)
-
-    def rows_in_flight(self) -> int:
-        return sum(len(batch.records) for batch in self.pending.values())
-
-    def _failed(self, batch: Batch, exc: UploadError) -> None:
-        message = self.run.redact(str(exc))
-        self.report.requests += exc.attempts
-        refused = exc.status is not None and 400 <= exc.status < 500 and exc.status != 401
-        if refused:  # the API refused the request as a whole: its rows are rejected
-            self.report.records_sent += len(batch.records)
-            for row in batch.records.index:
-                self.run.reject(self.report, self.query, batch.page, row, batch.page_number,
-                                "rejected", message)
-            if self.snapshot is not None:
-                outcome = Outcome(False, "Error", exc.status, message)
-                self.snapshot.add(batch.records, batch.page_number, [outcome] * len(batch.records))
-        else:
-            self._not_sent(batch, f"not sent: {message}")
-        if self.stop_reason is None:
-            self.report.errors.append(message)
-            self.auth_failed = isinstance(exc, AuthError)
-            self.halt("not sent: the API refused the credentials (401)" if self.auth_failed
-                      else "not sent: the resource stopped after a request failed")
-
-    def _count(self, batch: Batch, result) -> None:
-        report = self.report
-        report.requests += result.attempts
-        report.records_sent += len(batch.records)
-        accepted = 0
-        for row, outcome in zip(batch.records.index, result.outcomes, strict=True):
-            if outcome.ok:
-                accepted += 1
-            else:
-                self.run.reject(report, self.query, batch.page, row, batch.page_number,
-                                "rejected", f"API: {outcome.message}")
-        report.accepted += accepted
-        # with a progress bar on screen, per-page lines would only garble it
-        log.log(logging.DEBUG if self.run.options.progress else logging.INFO,
-                "%s: page %d: %d sent, %d accepted, %d rejected by the API",
-                self.query.resource.name, batch.page_number, len(batch.records), accepted,
-                len(batch.records) - accepted)
-        if self.snapshot is not None:
-            self.snapshot.add(batch.records, batch.page_number, result.outcomes)
-
-    def _not_sent(self, batch: Batch, reason: str) -> None:
-        for row in batch.records.index:
-            self.run.reject(self.report, self.query, batch.page, row, batch.page_number,
-                            "not_sent", reason)
 
 
 class _ProgressBar:
@@ -426,13 +393,6 @@ class _NoBar:
 
     def close(self) -> None:
         pass
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 90:
-        return f"{round(seconds / 60):,} minutes"
-    whole = max(1, round(seconds))
-    return "1 second" if whole == 1 else f"{whole} seconds"
 
 
 __all__ = ["DEFAULT_LIMIT", "DEFAULT_PAGE_SIZE", "Run", "SyncError", "start"]

@@ -10,6 +10,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +25,8 @@ SERVER_KEYS = {"host", "port", "user", "password", "database", "options", "conne
 SQLITE_KEYS = {"database", "attach"}
 CONNECTION_TYPES = (*DEFAULT_PORTS, "sqlite")
 COMBOCURVE_KEYS = {"base_url", "api_key", "token", "service_account"}
+STATE_KEYS = {"path", "since"}
+STATE_FOLDER = ".combocurve"  # the ledger's default home, inside the project
 ENV_OVERRIDES = {"base_url": "COMBOCURVE_BASE_URL", "api_key": "COMBOCURVE_API_KEY",
                  "token": "COMBOCURVE_TOKEN", "service_account": "COMBOCURVE_SERVICE_ACCOUNT"}
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -88,6 +91,14 @@ class Query:
 
 
 @dataclass(frozen=True)
+class StateSettings:
+    """Where the ledger lives, and what `:since` is before a resource's first success."""
+
+    folder: Path
+    since: datetime | None = None  # UTC
+
+
+@dataclass(frozen=True)
 class Project:
     """A validated sync project; nothing in it needs another look at the folder."""
 
@@ -96,12 +107,17 @@ class Project:
     base_url: str
     credentials: Credentials
     queries: tuple[Query, ...]  # in upload order: wells before daily productions
+    state: StateSettings  # the ledger's folder and the first `:since`
 
     def query(self, resource_name: str) -> Query:
         for query in self.queries:
             if query.resource.name == resource_name:
                 return query
         raise ProjectError(f"{self.folder}: no resources/{resource_name}.sql in this project")
+
+    @property
+    def state_folder(self) -> Path:
+        return self.state.folder
 
     def with_base_url(self, base_url: str) -> "Project":
         return dataclasses.replace(self, base_url=base_url.rstrip("/"))
@@ -133,10 +149,12 @@ def load_project(project_dir=None, *, require_credentials: bool = True,
         raise ProjectError(f"{folder} is not a ComboCurve Sync project: no resources/*.sql "
                            "(add resources/wells.sql or resources/daily-productions.sql)")
     config = _read_toml(config_file)
-    _check_keys(config, {"connection", "combocurve", *CONNECTION_TYPES}, "", config_file)
+    _check_keys(config, {"connection", "combocurve", "state", *CONNECTION_TYPES}, "",
+                config_file)
     connection = _connection(config, config_file, folder)
     base_url, credentials = _combocurve(config, config_file, folder, base_url)
-    project = Project(folder, connection, base_url, credentials, queries)
+    project = Project(folder, connection, base_url, credentials, queries,
+                      _state(config, config_file, folder))
     if require_credentials:
         project.require_credentials()
     return project
@@ -272,6 +290,34 @@ def _sqlite_connection(values: dict, config_file: Path, folder: Path) -> Connect
     return Connection(type="sqlite", database=resolve(database, "[sqlite] database"),
                       attach={name: resolve(path, f"[sqlite.attach] {name}")
                               for name, path in attach.items()})
+
+
+def _state(config: dict, config_file: Path, folder: Path) -> StateSettings:
+    table = _section(config, "state", config_file, required=False)
+    _check_keys(table, STATE_KEYS, "state", config_file)
+    path = _expand(table.get("path", STATE_FOLDER), "[state] path", config_file)
+    if not isinstance(path, str) or not path.strip():
+        raise ProjectError(f"{config_file}: [state] path must be a folder name or path")
+    return StateSettings(folder / path, _since(table.get("since"), config_file))
+
+
+def _since(value, config_file: Path) -> datetime | None:
+    """`[state] since`: a TOML date or date-time, or ISO text; a time without zone is UTC."""
+    value = _expand(value, "[state] since", config_file)
+    if value is None:
+        return None
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        moment = datetime(value.year, value.month, value.day)
+    if not isinstance(moment, datetime):
+        raise ProjectError(f"{config_file}: [state] since must be a date or date-time such as "
+                           f"2024-01-01 or 2024-01-01T00:00:00Z, not {value!r}")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _combocurve(config: dict, config_file: Path, folder: Path, base_url_override):

@@ -1,7 +1,8 @@
 """What a run did, per resource: rows read, sent, accepted, rejected, not sent, and why.
 
-Every row read is counted exactly once: accepted + rejected + not_sent (+ would_send in a dry
-run) == rows_read. `RunReport.to_dict()` is the `--report` JSON; `to_frame()` is for notebooks.
+Every row read is counted exactly once: accepted + rejected + not_sent + unchanged (+ would_send
+in a dry run) == rows_read. `RunReport.to_dict()` is the `--report` JSON; `to_frame()` is for
+notebooks.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,10 @@ class ResourceReport:
     rejected: int = 0
     not_sent: int = 0
     would_send: int = 0  # dry run: valid rows that a real run would send
-    requests: int = 0
+    unchanged: int = 0  # the ledger holds them as they are: not sent
+    new: int = 0  # of the valid rows: keys the ledger does not hold (all of them without one)
+    changed: int = 0  # ...and keys it holds with another value
+    requests: int = 0  # in a dry run: the requests a real run would send
     errors: list[str] = field(default_factory=list)
     more_available: bool = False  # the row limit stopped the read before the end of the query
     seconds: float = 0.0
@@ -30,8 +34,10 @@ class ResourceReport:
 
     @property
     def unaccounted(self) -> int:
-        """Rows read but neither accepted, rejected, unsent nor dry-run valid: must be 0."""
-        return self.rows_read - self.accepted - self.rejected - self.not_sent - self.would_send
+        """Rows read but neither accepted, rejected, unsent, unchanged nor dry-run valid:
+        must be 0."""
+        return (self.rows_read - self.accepted - self.rejected - self.not_sent - self.unchanged
+                - self.would_send)
 
 
 @dataclass
@@ -40,6 +46,7 @@ class RunReport:
     dry_run: bool = False
     resources: list[ResourceReport] = field(default_factory=list)
     interrupted: str | None = None  # why the run was stopped before its end, if it was
+    rate_limit: int | None = None  # requests a minute, for the dry run's quota estimate
 
     @property
     def ok(self) -> bool:
@@ -62,19 +69,21 @@ class RunReport:
 
     def summary(self) -> str:
         """A plain-text table, one line per resource, then where rejects and snapshots went."""
-        head = ("resource", "read", "sent", "accepted", "rejected", "not sent", "requests",
-                "seconds")
+        head = ("resource", "read", "unchanged", "sent", "accepted", "rejected", "not sent",
+                "requests", "seconds")
         lines = [head]
         for r in self.resources:
-            sent = f"({r.would_send})" if self.dry_run else str(r.records_sent)
-            lines.append((r.name, str(r.rows_read), sent, str(r.accepted), str(r.rejected),
-                          str(r.not_sent), str(r.requests), f"{r.seconds:.1f}"))
+            sent, requests = (f"({r.would_send})", f"({r.requests})") if self.dry_run else \
+                (str(r.records_sent), str(r.requests))
+            lines.append((r.name, str(r.rows_read), str(r.unchanged), sent, str(r.accepted),
+                          str(r.rejected), str(r.not_sent), requests, f"{r.seconds:.1f}"))
         widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
         text = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                           for i, (c, w) in enumerate(zip(row, widths, strict=True)))
                 for row in lines]
         if self.dry_run:
             text.append("dry run: nothing was sent; (n) is what a real run would send")
+            text += [self._plan(r) for r in self.resources if not r.errors]
         if self.interrupted:
             text.append(f"{self.interrupted}: rows read but not sent are in the rejects file")
         for r in self.resources:
@@ -87,3 +96,21 @@ class RunReport:
             if r.snapshot_file:
                 text.append(f"{r.name}: snapshot: {r.snapshot_file}")
         return "\n".join(text)
+
+    def _plan(self, r: ResourceReport) -> str:
+        """What a real run would do for a resource, and how long the quota makes it."""
+        plan = (f"{r.name}: a real run sends {r.would_send:,} records ({r.new:,} new, "
+                f"{r.changed:,} changed; {r.unchanged:,} unchanged, {r.rejected:,} rejected) in "
+                f"{r.requests:,} requests")
+        if self.rate_limit and r.requests:
+            plan += f", about {duration(r.requests / self.rate_limit * 60)} of quota at " \
+                    f"{self.rate_limit} requests a minute"
+        return plan
+
+
+def duration(seconds: float) -> str:
+    """`3 seconds`, `1 second`, `12 minutes`: how long something takes, for people."""
+    if seconds >= 90:
+        return f"{round(seconds / 60):,} minutes"
+    whole = max(1, round(seconds))
+    return "1 second" if whole == 1 else f"{whole} seconds"

@@ -34,12 +34,13 @@ class Snapshot:
         self._buffer: dict[str, list] = {name: [] for name in self.schema.names}
         self._buffered = 0
 
-    def add(self, records, page: int, outcomes=None) -> None:
-        """Add sent records (a normalised frame) and, unless a dry run, their outcomes."""
+    def add(self, records, pages, outcomes=None) -> None:
+        """Add sent records (a normalised frame), the page each was read in, and, unless a dry
+        run, their outcomes."""
         count = len(records)
         columns = self._buffer
         columns["run_id"] += [self._run_id] * count
-        columns["page"] += [page] * count
+        columns["page"] += pages.tolist()
         columns["row"] += records.index.tolist()
         for name in self.fields:
             columns[name] += records[name].tolist() if name in records else [None] * count

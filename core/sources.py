@@ -14,6 +14,7 @@ Every session is read-only and pinned to UTC.
 import logging
 import re
 from collections.abc import Iterator
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,23 @@ _ENDS_WITH_LIMIT = re.compile(
     r"\b(limit\s+\d+(\s*(,|offset)\s*\d+)?|offset\s+\d+\s+rows?(\s+fetch\s+.+\s+only)?"
     r"|fetch\s+(first|next)\s+.+\s+only)$", re.IGNORECASE | re.DOTALL)
 _TRAILING_COMMENT_LINES = re.compile(r"(\n[ \t]*--[^\n]*)+$")
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")  # SQLAlchemy's own bind-parameter pattern
+SINCE = "since"
+BEFORE_EVERYTHING = datetime(1900, 1, 1)  # `:since` before any success: every row (SQL Server's
+# datetime starts in 1753, smalldatetime in 1900)
+
+
+def uses_since(sql: str) -> bool:
+    """Whether the query takes the `:since` bind parameter."""
+    return any(match.group(1) == SINCE for match in _BIND.finditer(sql))
+
+
+def _with_since(sql: str, since: datetime | None):
+    """The query as a SQLAlchemy text with `:since` bound by the driver (UTC, naive: the
+    session runs in UTC); every other colon word is escaped so that it stays as written."""
+    escaped = _BIND.sub(lambda m: m.group(0) if m.group(1) == SINCE else "\\" + m.group(0), sql)
+    moment = since.replace(tzinfo=None) if since is not None else BEFORE_EVERYTHING
+    return sa.text(escaped).bindparams(sa.bindparam(SINCE, moment, type_=sa.DateTime()))
 
 
 def _statement(sql: str) -> str:
@@ -58,10 +76,10 @@ class Source:
     def __repr__(self) -> str:
         return f"Source({self.connection.describe()})"
 
-    def columns(self, query: Query) -> list[str]:
+    def columns(self, query: Query, *, since: datetime | None = None) -> list[str]:
         """The column names the query returns, found without reading its rows."""
         with self._connect(query) as conn:
-            result = self._execute(conn, query, limit=0)
+            result = self._execute(conn, query, limit=0, since=since)
             keys = list(result.keys())
             result.close()
             return keys
@@ -75,9 +93,11 @@ class Source:
         except (SourceError, sa.exc.DBAPIError):
             return None
 
-    def pages(self, query: Query, *, limit: int, page_size: int) -> "Pages":
-        """The query's rows in pages of `page_size`, at most `limit` rows (0: all)."""
-        return Pages(self, query, limit, page_size)
+    def pages(self, query: Query, *, limit: int, page_size: int,
+              since: datetime | None = None) -> "Pages":
+        """The query's rows in pages of `page_size`, at most `limit` rows (0: all); `since`
+        is bound to a `:since` parameter of the query, if it has one."""
+        return Pages(self, query, limit, page_size, since)
 
     def close(self) -> None:
         if self._engine is not None:
@@ -94,14 +114,18 @@ class Source:
             raise SourceError(f"{self.connection.describe()}: cannot connect: "
                               f"{driver_message(exc)}") from None
 
-    def _execute(self, conn, query: Query, *, limit: int):
-        """Run the query with at most `limit` rows (None: no limit); SQL Server caps the session."""
+    def _execute(self, conn, query: Query, *, limit: int, since: datetime | None = None):
+        """Run the query with at most `limit` rows (None: no limit); SQL Server caps the
+        session. A query with `:since` has it bound by the driver, never formatted in."""
         sql = query.sql
         if limit is not None and self.connection.type == "sqlserver":
             conn.exec_driver_sql(f"SET ROWCOUNT {max(int(limit), 1)}")  # 0 would mean no cap
         elif limit is not None:
             sql = limited_sql(sql, limit)
         try:
+            if uses_since(query.sql):
+                return conn.execution_options(no_parameters=False).execute(
+                    _with_since(sql, since))
             return conn.exec_driver_sql(sql)
         except sa.exc.DBAPIError as exc:
             raise self.query_error(query, exc) from None
@@ -130,8 +154,10 @@ class Pages:
     asks for one row more than the limit and that row is never handed out.
     """
 
-    def __init__(self, source: Source, query: Query, limit: int, page_size: int):
+    def __init__(self, source: Source, query: Query, limit: int, page_size: int,
+                 since: datetime | None = None):
         self.source, self.query, self.limit, self.page_size = source, query, limit, page_size
+        self.since = since
         self.rows_read = 0
         self.more_available = False
 
@@ -140,7 +166,8 @@ class Pages:
         finished, result = False, None
         try:
             result = self.source._execute(conn, self.query,
-                                          limit=self.limit + 1 if self.limit else None)
+                                          limit=self.limit + 1 if self.limit else None,
+                                          since=self.since)
             keys = list(result.keys())
             for rows in result.partitions(self.page_size):
                 if self.limit and self.rows_read + len(rows) > self.limit:

@@ -35,6 +35,9 @@ from .resources import (
     Resource,
 )
 
+# Bump when a value is sent differently from before: the ledger then resends every record,
+# since hashes of the old values say nothing about the new ones.
+NORMALISATION_VERSION = 1
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
 COORDINATE_PAIRS = (("surfaceLatitude", "surfaceLongitude"), ("heelLatitude", "heelLongitude"),
                     ("toeLatitude", "toeLongitude"))

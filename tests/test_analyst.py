@@ -79,7 +79,7 @@ def test_snapshots_hold_what_was_sent_and_the_answers(project, emulator, tmp_pat
     assert frame.loc[frame["row"] == 1, "perfLateralLength"].item() == 5001
 
     again = core.start(project, base_url=emulator.base_url, snapshot_dir=folder,
-                       resources=["wells"])
+                       resources=["wells"], full_refresh=True)
     second = pd.read_parquet(again.resource("wells").snapshot_file)
     assert set(second["status"]) == {"OK"}  # replaced, not created, the second time
 
@@ -151,7 +151,7 @@ def test_cli_exit_codes_and_report(project, emulator, tmp_path):
     assert rejected.returncode == 1
     assert "rejected and unsent rows with reasons" in rejected.stdout
     assert json.loads(report_file.read_text())["ok"] is False
-    assert "INFO daily-productions: page 1: 100 sent, 100 accepted" in rejected.stderr
+    assert "INFO daily-productions: request 1: 100 sent, 100 accepted" in rejected.stderr
 
     clean = _cli(str(project), "--resource", "daily-productions", "--base-url",
                  emulator.base_url, "--report", str(report_file), "-q")

@@ -141,6 +141,7 @@ def test_secrets_never_appear_in_output_or_files(rsa_key, wells_table, tmp_path)
             _cli(project, "--report", str(out / "db.json"),
                  env=env | {"CC_DB_PASSWORD": SECRETS["wrong_password"]}),
             _cli(project, "--rejects-dir", str(out), "--report", str(out / "sa.json"),
+                 "--full-refresh",
                  env={k: v for k, v in env.items() if k != "COMBOCURVE_TOKEN"}
                  | {"COMBOCURVE_SERVICE_ACCOUNT": "service-account.json"}),
         ]
@@ -152,7 +153,9 @@ def test_secrets_never_appear_in_output_or_files(rsa_key, wells_table, tmp_path)
     texts = [r.stdout + r.stderr for r in runs]
     files = sorted(p for p in out.iterdir() if p.is_file())
     assert {p.suffix for p in files} == {".json", ".jsonl", ".parquet"}
-    texts += [p.read_bytes().decode("utf-8", "replace") for p in files]
+    ledger = sorted(p for p in (project / ".combocurve").iterdir() if p.is_file())
+    assert "ledger.sqlite" in {p.name for p in ledger}
+    texts += [p.read_bytes().decode("utf-8", "replace") for p in [*files, *ledger]]
     texts += [pd.read_parquet(p).to_csv() for p in files if p.suffix == ".parquet"]
     for secret in [*SECRETS.values(), "kid-Secret-5150", private_key_line]:
         for text in texts:

@@ -83,8 +83,12 @@ def test_notebook_runs_against_the_emulator(database_env, emulator, monkeypatch)
 
     summary = text_of(tagged(notebook, "sync"))
     assert "wells" in summary and "daily-productions" in summary
+    again = text_of(tagged(notebook, "again"))  # the second run: the ledger says unchanged
+    assert re.search(r"^wells\s+300\s+300\s+0\s+0\s+0\s+0\s+0\s", again, re.M), again
+    assert len([r for r in emulator.requests if r.method == "PUT"]) == len(puts)
     assert "Emulator stopped" not in text_of(tagged(notebook, "cleanup"))  # not its to stop
     assert not (ROOT / "example" / "rejects").exists()  # a clean sync leaves nothing behind
+    assert not (ROOT / "example" / ".combocurve").exists()  # nor a ledger in example/
 
 
 @pytest.mark.timeout(300)
@@ -101,8 +105,9 @@ def test_notebook_starts_its_own_emulator_when_no_api_is_set(database_env, monke
     assert "http://127.0.0.1:" in project and "combocurve.com" not in project, project
     summary = text_of(tagged(notebook, "sync"))
     # read, sent, accepted, rejected, not sent: every well went to the notebook's emulator
-    assert re.search(r"^wells\s+300\s+300\s+300\s+0\s+0\s", summary, re.M), summary
-    assert re.search(r"^daily-productions\s+1000\s+1000\s+1000\s+0\s+0\s", summary, re.M), summary
+    assert re.search(r"^wells\s+300\s+0\s+300\s+300\s+0\s+0\s", summary, re.M), summary
+    assert re.search(r"^daily-productions\s+1000\s+0\s+1000\s+1000\s+0\s+0\s", summary,
+                     re.M), summary
     assert "Emulator stopped." in text_of(tagged(notebook, "cleanup"))
     assert "COMBOCURVE_BASE_URL" not in os.environ  # the kernel's changes stayed in the kernel
 

@@ -20,8 +20,8 @@ def _iso_day(value) -> str:
     return value.strftime("%Y-%m-%d")
 
 
-def test_example_end_to_end_matches_database(sample_mariadb, mariadb_server, api_env):
-    report = start(EXAMPLE, rejects_dir=None)
+def test_example_end_to_end_matches_database(sample_mariadb, mariadb_server, api_env, tmp_path):
+    report = start(EXAMPLE, rejects_dir=None, state=tmp_path / "state")
 
     assert report.ok, report.summary()
     wells, daily = report.resource("wells"), report.resource("daily-productions")
@@ -220,24 +220,23 @@ def test_postgres_end_to_end(postgres, emulator, tmp_path):
     assert len(emulator.daily_productions()) == 12600
 
 
-def test_a_long_run_is_announced_before_it_starts(mariadb, tmp_path, caplog):
-    from core.main import Options, Run
-    from core.project import load_project
-
+def test_a_long_run_is_announced_before_it_starts(mariadb, emulator, tmp_path, caplog):
+    """The estimate is the row limit, else what the ledger knows: the query is not counted."""
     mariadb.run("DROP TABLE IF EXISTS many", "CREATE TABLE many (id INT)",
                 "INSERT INTO many SELECT seq FROM seq_1_to_25000")
-    project = load_project(write_project(tmp_path / "p", mariadb.section(), {
+    project = write_project(tmp_path / "p", mariadb.section(), {
         "daily-productions": "SELECT 'internal' AS dataSource, id AS chosenID, "
-                             "'2024-01-01' AS date FROM many ORDER BY id"}))
-    run = Run(project, Options(limit=0, page_size=100))
+                             "'2024-01-01' AS date FROM many ORDER BY id"})
+    emulator.sink = True  # no wells behind these rows: only the announcement matters here
+    runs = [start(project, limit=0, page_size=20000, base_url=emulator.base_url),  # all new
+            start(project, limit=0, page_size=100, base_url=emulator.base_url),  # ledger: 25k
+            start(project, limit=25000, page_size=100, base_url=emulator.base_url)]  # the limit
 
-    run._warn_if_long(project.query("daily-productions"), 100)
-    run._warn_if_long(project.query("daily-productions"), 20000)
-    run.close()
-
-    assert [r.getMessage() for r in caplog.records] == [
-        "daily-productions: 25,000 rows at 100 per request and 200 requests a minute take "
-        "about 75 seconds; --page-size 20000 takes about 1 second of quota"]
+    assert [r.resource("daily-productions").unchanged for r in runs] == [0, 25000, 25000]
+    announced = [r.getMessage() for r in caplog.records if "requests a minute" in r.getMessage()]
+    assert announced == 2 * [
+        "daily-productions: up to 25,000 rows at 100 per request and 200 requests a minute "
+        "take about 75 seconds; --page-size 20000 takes about 1 second of quota"]
 
 
 def test_sqlserver_without_its_driver_is_a_clear_resource_error(emulator, tmp_path):

@@ -3,6 +3,7 @@
 Verbs, each a thin layer over a library function that a notebook can call too:
 
     sync       (the default: `python -m core DIR` is `python -m core sync DIR`)
+    state      what the ledger holds per resource; `--forget RESOURCE` clears one
 
 Every verb shares the exit codes below, logs through `logging` to stderr, prints its result
 on stdout, and reports an expected error as one `Error: ...` line without a traceback
@@ -15,6 +16,7 @@ import importlib
 import logging
 import sys
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -27,7 +29,8 @@ class ExitCode(IntEnum):
     STOPPED = 130  # Ctrl-C or SIGTERM, after the summary and report were written
 
 
-VERBS = {"sync": "sync"}  # verb -> module of core.cli holding its `parser()` and `run(args)`
+# verb -> the module of core.cli holding its `parser()` and `run(args)`
+VERBS = {"sync": "sync", "state": "state"}
 DEFAULT_VERB = "sync"
 
 
@@ -39,6 +42,15 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(ExitCode.USAGE)
 
 
+def verb_parser(verb: str, description: str) -> Parser:
+    """A verb's parser, with the project folder every verb takes first."""
+    parser = Parser(prog="python -m core" + ("" if verb == DEFAULT_VERB else f" {verb}"),
+                    description=description)
+    parser.add_argument("project_dir", nargs="?", default=None,
+                        help="the sync project folder (default: the current directory)")
+    return parser
+
+
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """-v, -q and --debug, which every verb takes."""
     noise = parser.add_mutually_exclusive_group()
@@ -46,6 +58,16 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     noise.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bar and no per-page lines; warnings and the result")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+
+
+def add_state_options(parser: argparse.ArgumentParser) -> None:
+    """Where the ledger is: --state DIR, or --no-state (which becomes state=False)."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--state", type=Path, metavar="DIR", default=None,
+                       help="the ledger's folder (default: [state] path in combocurve.toml, "
+                            "else PROJECT_DIR/.combocurve)")
+    where.add_argument("--no-state", dest="state", action="store_const", const=False,
+                       help="no ledger: send every record read, as a one-shot upload")
 
 
 def set_up_logging(args: argparse.Namespace) -> None:

@@ -12,15 +12,12 @@ from pathlib import Path
 from ..errors import LockedError, ProjectError, SyncError, UsageError
 from ..main import DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, start
 from ..resources import RESOURCES
-from . import ExitCode, Parser, add_output_options, fail
+from . import ExitCode, add_output_options, add_state_options, fail, verb_parser
 
 
 def parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="python -m core",
-                    description="Sync well and production data from a SQL database to "
-                                "ComboCurve.")
-    parser.add_argument("project_dir", nargs="?", default=None,
-                        help="the sync project folder (default: the current directory)")
+    parser = verb_parser("sync", "Sync well and production data from a SQL database to "
+                                 "ComboCurve, sending only what changed since the last run.")
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                         help=f"rows per resource at most, 0 for all (default {DEFAULT_LIMIT})")
     parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE,
@@ -45,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
                              "quota)")
     parser.add_argument("--max-wait", type=float, default=None, metavar="SECONDS",
                         help="seconds of retry back-off a run may spend (default 600)")
+    add_state_options(parser)
+    parser.add_argument("--full-refresh", action="store_true",
+                        help="send every record, changed or not, and refresh the ledger")
     add_output_options(parser)
     return parser
 
@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
                        resources=args.resources, dry_run=args.dry_run, base_url=args.base_url,
                        concurrency=args.concurrency, rate_limit=args.rate_limit,
                        max_wait=args.max_wait, snapshot_dir=args.snapshot_dir,
-                       rejects_dir=args.rejects_dir,
+                       rejects_dir=args.rejects_dir, state=args.state,
+                       full_refresh=args.full_refresh,
                        progress=sys.stderr.isatty() and not args.quiet, stop=stop)
     except (ProjectError, UsageError) as exc:
         return fail(exc, args, ExitCode.USAGE)

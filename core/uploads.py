@@ -1,0 +1,244 @@
+"""Requests of one resource: records to send gathered into full requests, sent with a few in
+flight, and every answer counted, recorded in the ledger, and its refusals written out.
+
+- `Batch`: records of one request (or part of one), with where each came from: its page and
+  source row (for the rejects file), its key and hash (for the ledger).
+- `Batcher`: fills requests with records to send, `size` records of one dataSource each,
+  across source pages: 7 changed records among a million go as one request of 7.
+- `Uploads`: at most `concurrency` requests in flight; answers absorbed in the calling thread
+  in the order sent, so counting, rejects, snapshots and the ledger need no locks.
+"""
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .client import Outcome
+from .errors import AuthError, LedgerError, UploadError
+from .transform import to_payload
+
+log = logging.getLogger(__name__)
+
+ROWS_IN_FLIGHT = 40_000  # rows held by requests not yet answered: two of the largest pages
+
+
+@dataclass
+class Batch:
+    """Records to send, each with its page, source row, key and hash (all by position)."""
+
+    records: pd.DataFrame  # API field names, JSON-ready values; index = row in the query result
+    pages: np.ndarray  # the page number each record was read in
+    sources: pd.DataFrame  # the rows as the query returned them, same index
+    key_hashes: np.ndarray
+    record_hashes: np.ndarray
+    keys: pd.DataFrame  # the identity fields the ledger keeps, same index
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def take(self, positions) -> "Batch":
+        return Batch(self.records.iloc[positions], self.pages[positions],
+                     self.sources.iloc[positions], self.key_hashes[positions],
+                     self.record_hashes[positions], self.keys.iloc[positions])
+
+    @classmethod
+    def join(cls, parts: list["Batch"]) -> "Batch":
+        if len(parts) == 1:
+            return parts[0]
+        return cls(pd.concat([p.records for p in parts]), np.concatenate([p.pages for p in parts]),
+                   pd.concat([p.sources for p in parts]),
+                   np.concatenate([p.key_hashes for p in parts]),
+                   np.concatenate([p.record_hashes for p in parts]),
+                   pd.concat([p.keys for p in parts]))
+
+    def by_data_source(self) -> list[tuple[object, "Batch"]]:
+        """(dataSource, its records): the API takes one dataSource per request."""
+        if "dataSource" not in self.records:
+            return [(None, self)]
+        codes, sources = pd.factorize(self.records["dataSource"], use_na_sentinel=False)
+        if len(sources) <= 1:
+            return [(sources[0] if len(sources) else None, self)]
+        return [(source, self.take(np.flatnonzero(codes == code)))
+                for code, source in enumerate(sources)]
+
+    def values(self, position: int) -> dict:
+        """The source row of the record at `position`, as the rejects file shows it."""
+        return self.sources.iloc[position].to_dict()
+
+
+class Batcher:
+    """Gathers records to send into requests of `size` records of one dataSource."""
+
+    def __init__(self, size: int, send: Callable[[Batch], None]):
+        self.size, self.send = size, send
+        self._pending: dict[object, list[Batch]] = {}
+        self._counts: dict[object, int] = {}
+
+    def add(self, part: Batch) -> None:
+        for source, records in part.by_data_source():
+            if not len(records):
+                continue
+            self._pending.setdefault(source, []).append(records)
+            self._counts[source] = self._counts.get(source, 0) + len(records)
+            while self._counts[source] >= self.size:
+                whole = Batch.join(self._pending[source])
+                self.send(whole.take(np.arange(self.size)))
+                rest = whole.take(np.arange(self.size, len(whole)))
+                self._pending[source] = [rest] if len(rest) else []
+                self._counts[source] = len(rest)
+
+    def flush(self) -> None:
+        """Send what is left: the last, partial request of each dataSource."""
+        pending, self._pending, self._counts = self._pending, {}, {}
+        for parts in pending.values():
+            if parts:
+                self.send(Batch.join(parts))
+
+
+class Uploads:
+    """The requests of one resource.
+
+    The first request that fails for good stops the resource: requests not yet started are
+    cancelled and every record they held, or that is submitted later, is counted as not sent.
+    So does a ledger that can no longer be written.
+    """
+
+    def __init__(self, run, query, report, snapshot, state):
+        self.run, self.query, self.report = run, query, report
+        self.snapshot, self.state = snapshot, state  # state: the ledger's ResourceState
+        self.pool = None if run.client is None else ThreadPoolExecutor(
+            max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}")
+        self.pending: dict[Future, Batch] = {}
+        self.stop_reason: str | None = None
+        self.auth_failed = False
+        self.ledger_failed = False
+        self.answered = 0  # requests answered, for the log lines
+
+    def submit(self, batch: Batch) -> None:
+        if self.pool is None:  # dry run: the requests a real run would send, and their records
+            self.report.requests += 1
+            self.report.would_send += len(batch)
+            if self.snapshot is not None:
+                self.snapshot.add(batch.records, batch.pages)
+            return
+        self._absorb_answered()
+        self._wait_for_room(self.run.options.concurrency - 1, len(batch))
+        if self.stop_reason:
+            self._not_sent(batch, self.stop_reason)
+            return
+        future = self.pool.submit(self.run.client.put, self.query.resource.path,
+                                  to_payload(batch.records), len(batch))
+        self.pending[future] = batch
+
+    def halt(self, reason: str) -> None:
+        """Send nothing more: requests not started are cancelled, their rows not sent."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        for future in self.pending:
+            future.cancel()
+
+    def finish(self) -> None:
+        """Wait for every request in flight and count its answer."""
+        try:
+            self._wait_for_room(0)
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _absorb_answered(self) -> None:
+        """Count answers that have come, oldest first, so that the ledger records a page as
+        soon as it can (a run killed now resends only what was really in flight)."""
+        while self.pending and next(iter(self.pending)).done():
+            self._absorb_oldest()
+
+    def _wait_for_room(self, room: int, rows: int = 0) -> None:
+        """Absorb answers until at most `room` requests, and room for `rows` more rows, are in
+        flight: with big pages, the rows cap keeps memory flat whatever the concurrency."""
+        while len(self.pending) > room or (
+                self.pending and self.rows_in_flight() + rows > ROWS_IN_FLIGHT):
+            self._absorb_oldest()
+
+    def _absorb_oldest(self) -> None:
+        future = next(iter(self.pending))  # oldest first: rejects, logs, snapshots and the
+        batch = self.pending.pop(future)  # ledger come in page order whatever answers first
+        try:
+            result = future.result()
+        except UploadError as exc:
+            self._failed(batch, exc)
+        except CancelledError:
+            self._not_sent(batch, self.stop_reason)
+        else:
+            self._count(batch, result)
+
+    def rows_in_flight(self) -> int:
+        return sum(len(batch) for batch in self.pending.values())
+
+    def _failed(self, batch: Batch, exc: UploadError) -> None:
+        message = self.run.redact(str(exc))
+        self.report.requests += exc.attempts
+        refused = exc.status is not None and 400 <= exc.status < 500 and exc.status != 401
+        if refused:  # the API refused the request as a whole: its rows are rejected
+            self.report.records_sent += len(batch)
+            self._reject_all(batch, "rejected", message)
+            if self.snapshot is not None:
+                outcome = Outcome(False, "Error", exc.status, message)
+                self.snapshot.add(batch.records, batch.pages, [outcome] * len(batch))
+        else:
+            self._not_sent(batch, f"not sent: {message}")
+        if self.stop_reason is None:
+            self.report.errors.append(message)
+            self.auth_failed = isinstance(exc, AuthError)
+            self.halt("not sent: the API refused the credentials (401)" if self.auth_failed
+                      else "not sent: the resource stopped after a request failed")
+
+    def _count(self, batch: Batch, result) -> None:
+        report = self.report
+        report.requests += result.attempts
+        report.records_sent += len(batch)
+        accepted = np.fromiter((o.ok for o in result.outcomes), dtype=bool, count=len(batch))
+        report.accepted += int(accepted.sum())
+        self.answered += 1
+        self._record(batch, accepted)
+        for position in np.flatnonzero(~accepted):
+            self._reject(batch, position, "rejected",
+                         f"API: {result.outcomes[position].message}")
+        # with a progress bar on screen, per-page lines would only garble it
+        log.log(logging.DEBUG if self.run.options.progress else logging.INFO,
+                "%s: request %d: %d sent, %d accepted, %d rejected by the API",
+                self.query.resource.name, self.answered, len(batch), accepted.sum(),
+                len(batch) - accepted.sum())
+        if self.snapshot is not None:
+            self.snapshot.add(batch.records, batch.pages, result.outcomes)
+
+    def _record(self, batch: Batch, accepted: np.ndarray) -> None:
+        """What the API accepted goes into the ledger, one transaction per answer; a ledger
+        that cannot be written stops the sending (those records go again next time)."""
+        if self.state is None or self.ledger_failed:
+            return
+        positions = np.flatnonzero(accepted)
+        try:
+            self.state.record(batch.key_hashes[positions], batch.record_hashes[positions],
+                              batch.keys.iloc[positions])
+        except LedgerError as exc:
+            message = self.run.redact(str(exc))
+            self.report.errors.append(message)
+            self.ledger_failed = True
+            self.halt("not sent: the ledger could not be written, so the run stopped sending")
+            log.error("%s", message)
+
+    def _not_sent(self, batch: Batch, reason: str) -> None:
+        self._reject_all(batch, "not_sent", reason)
+
+    def _reject_all(self, batch: Batch, outcome: str, reason: str) -> None:
+        for position in range(len(batch)):
+            self._reject(batch, position, outcome, reason)
+
+    def _reject(self, batch: Batch, position: int, outcome: str, reason: str) -> None:
+        self.run.reject(self.report, self.query, int(batch.records.index[position]),
+                        int(batch.pages[position]), outcome, reason,
+                        values=batch.values(position))
+
