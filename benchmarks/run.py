@@ -225,17 +225,23 @@ class JobFailed(SystemExit):
     """A measured job did not do its whole job: its figures would mean nothing."""
 
 
-def run_project(folder: Path, *options: str, expect: int) -> tuple[Child, dict]:
-    """`python -m core PROJECT ...`, checked through its --report: `expect` rows accepted."""
+def run_project(folder: Path, *options: str, expect: int, state: Path | bool | None = None,
+                counted: str = "accepted") -> tuple[Child, dict]:
+    """`python -m core PROJECT ...`, checked through its --report: `expect` rows `counted`
+    (accepted, unchanged, would_send). Without `state`, the run gets a fresh, empty ledger: it
+    sends every row, as a first run does; `state=False` runs without a ledger."""
     report_file = folder / "report.json"
     report_file.unlink(missing_ok=True)
+    if state is None:
+        state = Path(tempfile.mkdtemp(prefix="state-", dir=folder))
+    where = ["--no-state"] if state is False else ["--state", str(state)]
     child = run_child([PYTHON, "-m", "core", str(folder), "--report", str(report_file),
-                       "--rejects-dir", str(folder / "rejects"), *options])
+                       "--rejects-dir", str(folder / "rejects"), *where, *options])
     report = json.loads(report_file.read_text()) if report_file.exists() else {}
-    accepted = sum(r["accepted"] for r in report.get("resources", []))
-    if child.code != 0 or accepted != expect:
-        raise JobFailed(f"python -m core {' '.join(options)}: exit {child.code}, {accepted} of "
-                        f"{expect} rows accepted\n{child.out[-2000:]}\n{child.err[-2000:]}")
+    found = sum(r[counted] for r in report.get("resources", []))
+    if child.code != 0 or found != expect:
+        raise JobFailed(f"python -m core {' '.join(options)}: exit {child.code}, {found} of "
+                        f"{expect} rows {counted}\n{child.out[-2000:]}\n{child.err[-2000:]}")
     return child, {r["name"]: r for r in report["resources"]}
 
 
@@ -372,6 +378,72 @@ def bench_concurrency(bench: Bench, slow: Path) -> None:
     bench.add("d", f"{what}: whole process, concurrency 4 vs 1", seconds(walls(default)),
               f"--concurrency 1 {seconds(walls(single))}, baseline "
               f"{seconds(walls(baseline))}", f"{ratio:.2f}x faster")
+
+
+def bench_ledger(bench: Bench, big: Path, database: str) -> None:
+    """(f) the ledger: an unchanged second run, 7 changed rows, its size and memory, and a
+    run killed mid-way then run again."""
+    rows, options = WELLS + bench.daily_rows, ("--limit", "0", "--page-size", str(FULL_PAGE))
+    state = bench.workdir / "ledger"
+    first, _ = run_project(big, *options, expect=rows, state=state)
+    size = sum(f.stat().st_size for f in state.iterdir()) / 1e6
+    dry, second, none = bench.measure(
+        f_dry_run=lambda: run_project(big, *options, "--dry-run", expect=rows, state=state,
+                                      counted="unchanged"),
+        f_second_run=lambda: run_project(big, *options, expect=rows, state=state,
+                                         counted="unchanged"),
+        f_no_ledger=lambda: run_project(big, *options, expect=rows, state=False))
+    writes = max(sum(r["requests"] for r in report.values()) for _, report in second)
+    ratio = round(walls(second) / walls(dry), 2)
+    bench.add("f", f"second run over the unchanged {rows:,} rows: wall time (write requests: "
+              f"{writes})", seconds(walls(second)), f"dry run {seconds(walls(dry))}",
+              f"{ratio:.2f}", "<= 1.25, 0 requests", ratio <= 1.25 and writes == 0)
+    per_million = size / (rows / 1e6)
+    bench.add("f", f"ledger file after the first run ({rows:,} keys)", f"{size:.0f} MB",
+              f"{per_million:.0f} MB per 1M keys", "", "<= 100 MB per 1M keys",
+              per_million <= 100)
+    memory = round(rss(second) / rss(none), 2)
+    bench.add("f", "peak RSS, second run with the ledger / the same run without one",
+              f"{rss(second):.0f} MB", f"--no-state {rss(none):.0f} MB", f"{memory:.2f}",
+              "<= 1.5", memory <= 1.5)
+    bench.add("f", "first full sync with an empty ledger: wall time", seconds(first.wall),
+              f"--no-state {seconds(walls(none))}", f"{first.wall / walls(none):.2f}x")
+
+    changed = "UPDATE {db}.daily_productions SET oil = {sign} WHERE id % 142857 = 1"
+    with mariadb() as conn, conn.cursor() as cursor:
+        count = cursor.execute(changed.format(db=database, sign="COALESCE(oil, 0) + 100000"))
+        try:
+            _, seven = run_project(big, *options, expect=count, state=state)
+        finally:
+            cursor.execute(changed.format(db=database, sign="oil - 100000"))
+    sent = (seven["daily-productions"]["requests"], seven["daily-productions"]["records_sent"])
+    bench.add("f", f"after changing {count} of the rows: requests, records sent",
+              f"{sent[0]} request, {sent[1]} records", "", "", f"1 request of {count}",
+              sent == (1, count))
+    bench_kill_and_rerun(bench, database, options)
+
+
+def bench_kill_and_rerun(bench: Bench, database: str, options: tuple) -> None:
+    """SIGKILL after k of the N daily requests, then a rerun: together at most N + 4."""
+    pages = -(-bench.daily_rows // FULL_PAGE)
+    with emulator_in_process(sink=True, latency=0.2) as emu:
+        folder = write_project(bench.workdir / "killed", database, emu.base_url)
+        state = folder / "state"
+        daily = lambda: sum(r.path == "/v1/daily-productions" for r in emu.requests)  # noqa: E731
+        proc = subprocess.Popen([PYTHON, "-m", "core", str(folder), "--state", str(state),
+                                 *options], cwd=ROOT, env=child_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while daily() < pages // 2 and proc.poll() is None:
+            time.sleep(0.01)
+        proc.kill()
+        proc.wait()
+        killed_after = daily()
+        emu.latency = 0
+        run_project(folder, *options, expect=0, state=state, counted="rejected")
+        total = daily()
+    bench.add("f", f"SIGKILL after {killed_after} of {pages} daily requests, then a rerun: "
+              "requests of both runs", str(total), f"N + concurrency = {pages + 4}", "",
+              "<= N + 4", total <= pages + 4)
 
 
 def bench_startup(bench: Bench, workdir: Path) -> None:
@@ -524,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             job = bench_default_job(bench, big, small)
             bench_full_sync(bench, big, job)
             bench_push_down(bench, job)
+            bench_ledger(bench, big, big_db)
             if args.profile:
                 bench.notes.append(profile_full_sync(big, args.daily_rows))
         with emulator_process("--sink", "--latency", str(LATENCY)) as url:
