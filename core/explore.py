@@ -53,7 +53,7 @@ def preview(project, resource: str = "wells", rows: int | None = None) -> pd.Dat
 
 
 def validate(project, resources=None, *, limit: int = DEFAULT_LIMIT,
-             page_size: int = DEFAULT_PAGE_SIZE) -> pd.DataFrame:
+             page_size: int | str = DEFAULT_PAGE_SIZE) -> pd.DataFrame:
     """A dry run: every row that would be rejected, with its reason, the fields at fault
     (`fields`, a list: group by it) and the row's source values."""
     rejects = RejectsList()

@@ -35,7 +35,8 @@ from .uploads import Batcher, Uploads
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 1000
-DEFAULT_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 100  # the seed's job; a run of every row (limit 0) takes the largest
+AUTO = "auto"  # page size: the API's largest request for each resource
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RATE_LIMIT = 200  # write requests a minute: the API's quota per client
 
@@ -45,7 +46,7 @@ class Options:
     """The knobs of a run, checked once; see `start()` for their meaning."""
 
     limit: int = DEFAULT_LIMIT
-    page_size: int = DEFAULT_PAGE_SIZE
+    page_size: int | str = DEFAULT_PAGE_SIZE  # or AUTO
     resources: tuple[str, ...] | None = None
     dry_run: bool = False
     concurrency: int = DEFAULT_CONCURRENCY
@@ -58,12 +59,21 @@ class Options:
     progress: bool = False
     stop: threading.Event | None = None
 
+    def page_size_for(self, resource) -> int:
+        """Records per request for `resource`: the API's largest when auto, else the size
+        asked for, clamped to that largest."""
+        if self.page_size == AUTO:
+            return resource.max_records
+        return min(self.page_size, resource.max_records)
+
     def check(self) -> None:
         largest = max(r.max_records for r in RESOURCES.values())
         if self.limit < 0:
             raise UsageError(f"limit must be 0 (all rows) or more, not {self.limit}")
-        if not 1 <= self.page_size <= largest:
-            raise UsageError(f"page size must be between 1 and {largest}, not {self.page_size}")
+        if self.page_size != AUTO and not (
+                isinstance(self.page_size, int) and 1 <= self.page_size <= largest):
+            raise UsageError(f"page size must be '{AUTO}' or between 1 and {largest}, not "
+                             f"{self.page_size!r}")
         if self.concurrency < 1:
             raise UsageError(f"concurrency must be 1 or more, not {self.concurrency}")
         if self.rate_limit is not None and self.rate_limit < 1:
@@ -76,7 +86,7 @@ class Options:
                              f"choose from {', '.join(RESOURCES)}")
 
 
-def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFAULT_PAGE_SIZE,
+def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str | None = None,
           resources=None, dry_run: bool = False, base_url: str | None = None,
           concurrency: int = DEFAULT_CONCURRENCY, rate_limit: int | None = DEFAULT_RATE_LIMIT,
           max_wait: float | None = None, retry: RetryPolicy | None = None,
@@ -85,15 +95,16 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
     """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
     limit: rows per resource at most (0: all); page_size: records per request (up to 1000
-    for wells, 20000 for daily productions); resources: names to sync (default: every query of
-    the project); dry_run: read and check, send nothing, need no credentials, and tell what a
-    real run would send; concurrency: requests in flight; rate_limit: requests a minute (None:
-    no pacing); max_wait: seconds of back-off a run may spend before failing; snapshot_dir:
-    write parquet snapshots there; rejects_dir: where the rejects file goes (default:
-    <project>/rejects); state: the ledger's folder (default: the project's `[state] path`, else
-    <project>/.combocurve; False: no ledger, every record is sent); full_refresh: send every
-    record and refresh the ledger; stop: an Event that, once set, ends the run after the
-    current page, every row accounted for (the CLI sets it on Ctrl-C and SIGTERM).
+    for wells, 20000 for daily productions), or "auto", the largest the API takes; by default
+    100, and auto when every row is read (limit 0); resources: names to sync (default: every
+    query of the project); dry_run: read and check, send nothing, need no credentials, and
+    tell what a real run would send; concurrency: requests in flight; rate_limit: requests a
+    minute (None: no pacing); max_wait: seconds of back-off a run may spend before failing;
+    snapshot_dir: write parquet snapshots there; rejects_dir: where the rejects file goes
+    (default: <project>/rejects); state: the ledger's folder (default: the project's `[state]
+    path`, else <project>/.combocurve; False: no ledger, every record is sent); full_refresh:
+    send every record and refresh the ledger; stop: an Event that, once set, ends the run
+    after the current page, every row accounted for (the CLI sets it on Ctrl-C and SIGTERM).
     Returns a RunReport. Raises ProjectError or UsageError for an invalid project or option,
     LedgerError for a ledger that cannot be trusted or written, LockedError when another run
     of the project holds the ledger; never for a failing database or API, which the report
@@ -102,6 +113,8 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
     policy = retry or RetryPolicy()
     if max_wait is not None:
         policy = RetryPolicy(**{**policy.__dict__, "max_wait": float(max_wait)})
+    if page_size is None:
+        page_size = AUTO if limit == 0 else DEFAULT_PAGE_SIZE
     options = Options(limit=limit, page_size=page_size, dry_run=dry_run,
                       resources=tuple(resources) if resources else None,
                       concurrency=concurrency, rate_limit=rate_limit, retry=policy,
@@ -232,8 +245,8 @@ class Run:
         resource = query.resource
         report = ResourceReport(resource.name, file=query.shown)
         began, started_at = time.monotonic(), now_utc()
-        page_size = min(self.options.page_size, resource.max_records)
-        if page_size < self.options.page_size:
+        page_size = self.options.page_size_for(resource)
+        if self.options.page_size not in (AUTO, page_size):
             log.info("%s: pages of %d rows, the API's maximum per request", resource.name,
                      page_size)
         state = self._resource_state(query, mapping)

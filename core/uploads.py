@@ -6,7 +6,9 @@ flight, and every answer counted, recorded in the ledger, and its refusals writt
 - `Batcher`: fills requests with records to send, `size` records of one dataSource each,
   across source pages: 7 changed records among a million go as one request of 7.
 - `Uploads`: at most `concurrency` requests in flight; answers absorbed in the calling thread
-  in the order sent, so counting, rejects, snapshots and the ledger need no locks.
+  in the order sent, so counting, rejects, snapshots and the ledger need no locks. What is
+  in flight is bounded by requests (`concurrency`) and by bytes (IN_FLIGHT_BYTES), not by
+  rows, so that a few large pages can wait on a slow API together.
 """
 
 import logging
@@ -23,7 +25,9 @@ from .transform import to_payload
 
 log = logging.getLogger(__name__)
 
-ROWS_IN_FLIGHT = 40_000  # rows held by requests not yet answered: two of the largest pages
+# Request bodies waiting for an answer, at most: four of the largest daily pages (about 2.5 MB
+# of JSON each, and the frames behind them) overlap a slow API, and memory stays flat.
+IN_FLIGHT_BYTES = 48 * 2**20
 
 
 @dataclass
@@ -113,6 +117,7 @@ class Uploads:
         self.pool = None if run.client is None else ThreadPoolExecutor(
             max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}")
         self.pending: dict[Future, Batch] = {}
+        self.bytes_in_flight: dict[Future, int] = {}
         self.stop_reason: str | None = None
         self.auth_failed = False
         self.ledger_failed = False
@@ -126,13 +131,15 @@ class Uploads:
                 self.snapshot.add(batch.records, batch.pages)
             return
         self._absorb_answered()
-        self._wait_for_room(self.run.options.concurrency - 1, len(batch))
+        body = to_payload(batch.records)
+        self._wait_for_room(self.run.options.concurrency - 1, len(body))
         if self.stop_reason:
             self._not_sent(batch, self.stop_reason)
             return
-        future = self.pool.submit(self.run.client.put, self.query.resource.path,
-                                  to_payload(batch.records), len(batch))
+        future = self.pool.submit(self.run.client.put, self.query.resource.path, body,
+                                  len(batch))
         self.pending[future] = batch
+        self.bytes_in_flight[future] = len(body)
 
     def halt(self, reason: str) -> None:
         """Send nothing more: requests not started are cancelled, their rows not sent."""
@@ -155,16 +162,17 @@ class Uploads:
         while self.pending and next(iter(self.pending)).done():
             self._absorb_oldest()
 
-    def _wait_for_room(self, room: int, rows: int = 0) -> None:
-        """Absorb answers until at most `room` requests, and room for `rows` more rows, are in
-        flight: with big pages, the rows cap keeps memory flat whatever the concurrency."""
+    def _wait_for_room(self, room: int, size: int = 0) -> None:
+        """Absorb answers until at most `room` requests, and room for a body of `size` bytes,
+        are in flight: with big pages, the bytes cap keeps memory flat."""
         while len(self.pending) > room or (
-                self.pending and self.rows_in_flight() + rows > ROWS_IN_FLIGHT):
+                self.pending and sum(self.bytes_in_flight.values()) + size > IN_FLIGHT_BYTES):
             self._absorb_oldest()
 
     def _absorb_oldest(self) -> None:
         future = next(iter(self.pending))  # oldest first: rejects, logs, snapshots and the
         batch = self.pending.pop(future)  # ledger come in page order whatever answers first
+        del self.bytes_in_flight[future]
         try:
             result = future.result()
         except UploadError as exc:
@@ -173,9 +181,6 @@ class Uploads:
             self._not_sent(batch, self.stop_reason)
         else:
             self._count(batch, result)
-
-    def rows_in_flight(self) -> int:
-        return sum(len(batch) for batch in self.pending.values())
 
     def _failed(self, batch: Batch, exc: UploadError) -> None:
         message = self.run.redact(str(exc))

@@ -55,7 +55,7 @@ def assert_nothing_lost(report) -> None:
 
 
 def sync(project, emulator, **options):
-    options = {"retry": FAST, "limit": 0, **options}
+    options = {"retry": FAST, "limit": 0, "page_size": 100, **options}
     report = start(project, base_url=emulator.base_url, **options)
     assert_nothing_lost(report)
     return report
@@ -381,7 +381,8 @@ def test_sigterm_stops_the_cli_cleanly(project, emulator, tmp_path):
     report_file = tmp_path / "report.json"
     child = subprocess.Popen(
         [sys.executable, "-m", "core", str(project), "--base-url", emulator.base_url,
-         "--concurrency", "1", "--limit", "0", "--report", str(report_file)],
+         "--concurrency", "1", "--limit", "0", "--page-size", "100", "--report",
+         str(report_file)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=os.environ | {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN})
     _wait_for(lambda: len(emulator.requests) >= 1)

@@ -65,8 +65,8 @@ WELLS_BY_INT_ID = {"wells": """\
 @pytest.mark.parametrize(("rows", "limit", "expected_requests", "more"), [
     (250, 1000, [100, 100, 50], False),
     (1500, 1000, [100] * 10, True),
-    (1500, 0, [100] * 15, False),
-], ids=["250-rows", "1500-rows-default-limit", "1500-rows-no-limit"])
+    (1500, 0, [1000, 500], False),
+], ids=["250-rows", "1500-rows-default-limit", "1500-rows-no-limit-largest-requests"])
 def test_pages_of_100_up_to_the_limit(mariadb, emulator, tmp_path, rows, limit,
                                       expected_requests, more):
     _wells_table(mariadb, rows)
@@ -81,6 +81,19 @@ def test_pages_of_100_up_to_the_limit(mariadb, emulator, tmp_path, rows, limit,
     assert wells.more_available is more
     assert len(emulator.wells()) == sum(expected_requests)
     assert "more rows remain" in report.summary() if more else True
+
+
+def test_page_size_auto_and_explicit(mariadb, emulator, tmp_path):
+    _wells_table(mariadb, 1500)
+    project = write_project(tmp_path / "p", mariadb.section(), WELLS_BY_INT_ID)
+
+    start(project, limit=0, page_size=300, base_url=emulator.base_url, state=False)
+    start(project, limit=1200, page_size="auto", base_url=emulator.base_url, state=False)
+    plan = start(project, limit=0, dry_run=True, base_url=emulator.base_url, state=False)
+
+    counts = [r.record_count for r in emulator.requests if r.method == "PUT"]
+    assert counts == [300] * 5 + [1000, 200]
+    assert plan.resource("wells").requests == 2  # the plan uses the page size actually used
 
 
 def test_wells_go_before_daily_productions(mariadb, emulator, tmp_path):

@@ -10,7 +10,14 @@ import threading
 from pathlib import Path
 
 from ..errors import LockedError, ProjectError, SyncError, UsageError
-from ..main import DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, start
+from ..main import (
+    AUTO,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_LIMIT,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_RATE_LIMIT,
+    start,
+)
 from ..resources import RESOURCES
 from . import ExitCode, add_output_options, add_state_options, fail, verb_parser
 
@@ -20,9 +27,10 @@ def parser() -> argparse.ArgumentParser:
                                  "ComboCurve, sending only what changed since the last run.")
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                         help=f"rows per resource at most, 0 for all (default {DEFAULT_LIMIT})")
-    parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE,
-                        help=f"rows per request (default {DEFAULT_PAGE_SIZE}; at most 1000 "
-                             "for wells, 20000 for daily productions)")
+    parser.add_argument("--page-size", type=page_size, default=None, metavar="auto|N",
+                        help=f"records per request: N (at most 1000 for wells, 20000 for daily "
+                             f"productions), or auto, the largest the API takes (default "
+                             f"{DEFAULT_PAGE_SIZE}, and auto with --limit 0)")
     parser.add_argument("--resource", action="append", choices=list(RESOURCES),
                         dest="resources", metavar="NAME",
                         help="sync only this resource (repeatable): " + ", ".join(RESOURCES))
@@ -47,6 +55,16 @@ def parser() -> argparse.ArgumentParser:
                         help="send every record, changed or not, and refresh the ledger")
     add_output_options(parser)
     return parser
+
+
+def page_size(text: str) -> int | str:
+    """--page-size: `auto` or a whole number (its range is checked with the other options)."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is neither auto nor a number") from None
 
 
 def stop_on_signals() -> threading.Event:
