@@ -5,6 +5,7 @@
     print(report.summary())
 
 Notebooks: `preview`, `validate` (see core.explore) and `RunReport.to_frame()`.
+Schedulers and orchestrators: `run_job` (core.job), which raises RunFailedError on failure.
 
 Names are imported on first use, so `python -m core.emulator` does not pay for pandas.
 """
@@ -13,11 +14,12 @@ import importlib
 
 _HOMES = {
     "AuthError": "errors", "LockedError": "errors", "ProjectError": "errors",
-    "SourceError": "errors", "SyncError": "errors", "UploadError": "errors", "UsageError": "errors",
+    "RunFailedError": "errors", "SourceError": "errors", "SyncError": "errors",
+    "UploadError": "errors", "UsageError": "errors",
     "Project": "project", "load_project": "project",
     "ResourceReport": "report", "RunReport": "report",
     "preview": "explore", "validate": "explore",
-    "start": "main",
+    "start": "main", "run_job": "job",
 }
 __all__ = sorted(_HOMES)
 

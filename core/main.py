@@ -24,7 +24,7 @@ from .credentials import BearerToken
 from .errors import AuthError, SourceError, SyncError, UploadError, UsageError
 from .project import Project, Query, load_project
 from .rejects import RejectsFile
-from .report import ResourceReport, RunReport
+from .report import RUN_ID, ResourceReport, RunReport
 from .resources import RESOURCES
 from .sources import Source
 from .transform import map_columns, normalise, split_by_data_source, to_payload
@@ -144,7 +144,8 @@ class Run:
                                                   audience=self.project.base_url)
         return ApiClient(self.project.base_url, credentials.api_key, bearer,
                          retry=self.options.retry, rate_limit=self.options.rate_limit,
-                         connections=self.options.concurrency, stopping=self.stop)
+                         connections=self.options.concurrency, stopping=self.stop,
+                         network=self.project.network)
 
     def queries(self) -> list[Query]:
         wanted = self.options.resources
@@ -154,6 +155,7 @@ class Run:
 
     def execute(self) -> RunReport:
         queries = self.queries()
+        run_id = RUN_ID.set(self.run_id)  # for log lines of this thread (see core.report)
         try:
             mappings = self.check_columns(queries)
             for query in queries:
@@ -161,12 +163,13 @@ class Run:
                 if self.stopped:
                     done = self._failed(query, f"not run: {self.stopped}")
                 elif isinstance(mapping, SourceError):
-                    done = self._failed(query, self.redact(str(mapping)))
+                    done = self._failed(query, self.redact(str(mapping)), mapping.unreachable)
                 else:
                     done = self.sync_resource(query, mapping)
                 self.report.resources.append(done)
         finally:
             self.close()
+            RUN_ID.reset(run_id)
         return self.report
 
     def check_columns(self, queries: list[Query]) -> dict:
@@ -197,8 +200,9 @@ class Run:
             text = text.replace(secret, "***")
         return text
 
-    def _failed(self, query: Query, error: str) -> ResourceReport:
-        return ResourceReport(query.resource.name, file=query.shown, errors=[error])
+    def _failed(self, query: Query, error: str, unreachable: bool = False) -> ResourceReport:
+        return ResourceReport(query.resource.name, file=query.shown, errors=[error],
+                              unreachable=unreachable)
 
     # -- one resource ----------------------------------------------------------------------
 
@@ -234,6 +238,7 @@ class Run:
                         break
         except SourceError as exc:
             report.errors.append(self.redact(str(exc)))
+            report.unreachable = exc.unreachable
         finally:
             upload.finish()
             bar.close()
@@ -304,7 +309,8 @@ class Uploads:
     def __init__(self, run: Run, query: Query, report: ResourceReport, snapshot):
         self.run, self.query, self.report, self.snapshot = run, query, report, snapshot
         self.pool = None if run.client is None else ThreadPoolExecutor(
-            max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}")
+            max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}",
+            initializer=RUN_ID.set, initargs=(run.run_id,))
         self.pending: dict[Future, Batch] = {}
         self.stop_reason: str | None = None
         self.auth_failed = False
@@ -373,6 +379,7 @@ class Uploads:
             self._not_sent(batch, f"not sent: {message}")
         if self.stop_reason is None:
             self.report.errors.append(message)
+            self.report.unreachable = exc.unreachable and not self.report.accepted
             self.auth_failed = isinstance(exc, AuthError)
             self.halt("not sent: the API refused the credentials (401)" if self.auth_failed
                       else "not sent: the resource stopped after a request failed")
@@ -393,7 +400,10 @@ class Uploads:
         log.log(logging.DEBUG if self.run.options.progress else logging.INFO,
                 "%s: page %d: %d sent, %d accepted, %d rejected by the API",
                 self.query.resource.name, batch.page_number, len(batch.records), accepted,
-                len(batch.records) - accepted)
+                len(batch.records) - accepted,
+                extra={"resource": self.query.resource.name, "page": batch.page_number,
+                       "sent": len(batch.records), "accepted": accepted,
+                       "rejected": len(batch.records) - accepted})
         if self.snapshot is not None:
             self.snapshot.add(batch.records, batch.page_number, result.outcomes)
 

@@ -92,7 +92,8 @@ class Source:
                 stream_results=True, no_parameters=True)
         except sa.exc.DBAPIError as exc:
             raise SourceError(f"{self.connection.describe()}: cannot connect: "
-                              f"{driver_message(exc)}") from None
+                              f"{driver_message(exc)}", unreachable=no_server_answered(exc)
+                              ) from None
 
     def _execute(self, conn, query: Query, *, limit: int):
         """Run the query with at most `limit` rows (None: no limit); SQL Server caps the session."""
@@ -191,6 +192,25 @@ def driver_message(exc: Exception) -> str:
     else:
         text = str(orig)
     return " ".join(text.split())
+
+
+# Connect errors that mean no database server answered (as opposed to one that refused us)
+_NO_ANSWER_CODES = {2003, 2005, 2006, 2013,  # PyMySQL: can't connect, unknown host, gone, lost
+                    20002, 20003, 20009}  # pymssql (FreeTDS): failed, timed out, unavailable
+_NO_ANSWER_STATES = {"08001", "08S01", "HYT00"}  # ODBC: can't connect, link failure, time-out
+_SQLSTATE = re.compile(r"[0-9A-Z]{5}")
+
+
+def no_server_answered(exc: Exception) -> bool:
+    """True when a connection failed before any database server answered (refused, unknown
+    host, timed out); False when a server answered and refused (password, database name)."""
+    orig = getattr(exc, "orig", None) or exc
+    first = orig.args[0] if getattr(orig, "args", None) else None
+    if isinstance(first, int):  # PyMySQL and pymssql: (code, message)
+        return first in _NO_ANSWER_CODES
+    if isinstance(first, str) and _SQLSTATE.fullmatch(first):  # pyodbc: (sqlstate, message)
+        return first in _NO_ANSWER_STATES
+    return "FATAL:" not in str(orig)  # libpq prefixes what a server said with its severity
 
 
 def _connection_lost(exc: Exception) -> bool:

@@ -16,6 +16,8 @@ import logging
 import sys
 from enum import IntEnum
 
+from .logs import PRINTED, add_log_options, set_up_logging
+
 
 class ExitCode(IntEnum):
     """What a scheduler can tell from a run's exit code alone."""
@@ -23,11 +25,13 @@ class ExitCode(IntEnum):
     OK = 0  # every row read was accepted (a dry run: would be sent)
     FAILED = 1  # a row was rejected or not sent, or a resource failed
     USAGE = 2  # an invalid project, option or command line
+    UNREACHABLE = 3  # neither the database nor the API answered at all (worth a retry later)
     LOCKED = 75  # another run of the project is in progress (EX_TEMPFAIL: try again later)
     STOPPED = 130  # Ctrl-C or SIGTERM, after the summary and report were written
 
 
-VERBS = {"sync": "sync"}  # verb -> module of core.cli holding its `parser()` and `run(args)`
+# verb -> module of core.cli holding its `parser()` and `run(args)`
+VERBS = {"sync": "sync"}
 DEFAULT_VERB = "sync"
 
 
@@ -40,25 +44,22 @@ class Parser(argparse.ArgumentParser):
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
-    """-v, -q and --debug, which every verb takes."""
+    """-v, -q, --debug, --log-file and --log-format, which every verb takes."""
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     noise.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bar and no per-page lines; warnings and the result")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-
-
-def set_up_logging(args: argparse.Namespace) -> None:
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    add_log_options(parser)
 
 
 def fail(exc: BaseException, args: argparse.Namespace, code: ExitCode) -> int:
     """Report an expected error on one line (a traceback too with --debug)."""
+    log = logging.getLogger("core.cli")
     if getattr(args, "debug", False):
-        logging.getLogger("core").exception("traceback")
+        log.exception("traceback")
     sys.stderr.write(f"Error: {exc}\n")
+    log.error("Error: %s", exc, extra={PRINTED: True, "exit_code": int(code)})
     return code
 
 
@@ -67,5 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     verb = argv.pop(0) if argv and argv[0] in VERBS else DEFAULT_VERB
     command = importlib.import_module(f".{VERBS[verb]}", __name__)
     args = command.parser().parse_args(argv)
-    set_up_logging(args)
+    try:
+        set_up_logging(args)
+    except OSError as exc:
+        sys.stderr.write(f"Error: --log-file {args.log_file}: {exc.strerror}\n")
+        return ExitCode.USAGE
     return int(command.run(args))
