@@ -15,10 +15,12 @@
 import email.utils
 import logging
 import random
+import re
 import ssl
 import threading
 import time
 from collections import deque
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import orjson
@@ -132,7 +134,9 @@ class HttpSession:
     def send(self, method: str, url: Secret, *, body: bytes | None = None,
              content_type: str = "application/json", timeout: float = 10.0) -> int:
         """One request that is not the API's (a notification): its status, or UploadError
-        saying why there was none. Neither names the URL, which may be a secret."""
+        saying why there was none. Neither names the URL, which may be a secret, and
+        urllib3's debug lines show its path as ***."""
+        hidden = _HIDE_PATHS.set(True)
         try:
             response = self.request(method, url.reveal(), data=body, timeout=timeout,
                                     headers={"Content-Type": content_type,
@@ -140,6 +144,8 @@ class HttpSession:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise UploadError(refused_by_network(exc) or _network_problem(exc),
                               unreachable=True) from None
+        finally:
+            _HIDE_PATHS.reset(hidden)
         response.close()
         return response.status_code
 
@@ -151,6 +157,24 @@ class HttpSession:
 
     def close(self) -> None:
         self.session.close()
+
+
+_HIDE_PATHS: ContextVar[bool] = ContextVar("combocurve_hide_paths", default=False)
+
+
+class _PathsHidden(logging.Filter):
+    """urllib3 logs every request's path at DEBUG; a webhook's path is its secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _HIDE_PATHS.get() and isinstance(record.args, tuple):
+            record.args = tuple("***" if isinstance(arg, str) and arg.startswith("/") else arg
+                                for arg in record.args)
+        return True
+
+
+_URLLIB3_LOG = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, _PathsHidden) for f in _URLLIB3_LOG.filters):
+    _URLLIB3_LOG.addFilter(_PathsHidden())
 
 
 class _SystemTrustAdapter(HTTPAdapter):
@@ -204,7 +228,8 @@ class ApiClient:
                 response = self.http.request(
                     "PUT", self.base_url + path, data=body, headers=self._headers(),
                     timeout=(self.retry.connect_timeout, self.retry.read_timeout))
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as exc:  # reset mid-answer
                 if refused := refused_by_network(exc):
                     raise UploadError(f"PUT {path}: {refused}", attempts=attempt,
                                       unreachable=not answered) from None
@@ -313,13 +338,21 @@ def retry_after(response: requests.Response) -> float | None:
 
 PROXY_REFUSED = ("the proxy refused its credentials (HTTP 407 Proxy Authentication Required); "
                  "check the user and password of [combocurve] proxy or HTTPS_PROXY")
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: ((4\d\d)[^'\")]*)")
 
 
 def refused_by_network(exc: Exception) -> str | None:
-    """Why no request can get through, when retrying cannot help: the proxy refused our
-    credentials, or the server's certificate is not trusted. None for passing troubles."""
-    if isinstance(exc, requests.exceptions.ProxyError) and " 407 " in str(exc):
-        return PROXY_REFUSED
+    """Why no request can get through, when retrying cannot help: the proxy refused the
+    tunnel (our credentials, or its policy), or the server's certificate is not trusted.
+    None for passing troubles."""
+    tunnel = _TUNNEL_REFUSED.search(str(exc))
+    if isinstance(exc, requests.exceptions.ProxyError) and tunnel:
+        answer = tunnel.group(1).strip()
+        if tunnel.group(2) in ("401", "407"):  # 407, or 401 from some (tinyproxy)
+            return (f"the proxy refused its credentials (HTTP {answer}); check the user and "
+                    "password of [combocurve] proxy or HTTPS_PROXY")
+        return (f"the proxy refused to connect to the API (HTTP {answer}); ask for the API's "
+                "host to be allowed, or check [combocurve] proxy or HTTPS_PROXY")
     if isinstance(exc, requests.exceptions.SSLError):
         verify = _cause(exc, ssl.SSLCertVerificationError)
         if verify is not None:

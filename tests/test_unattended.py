@@ -5,42 +5,19 @@ import json
 import logging
 import os
 import re
-import socket
-import sqlite3
 import subprocess
 import sys
-import textwrap
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, write_project
+from conftest import ROOT, closed_port, sqlite_project, write_project
+from conftest import SQLITE_WELLS_SQL as WELLS_SQL
 from core import RunFailedError, load_project, run_job
 from core.cli import ExitCode
 from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.project import DEFAULT_BASE_URL, PUBLIC_TEST_API_KEY
-
-WELLS_SQL = "SELECT 'internal' AS dataSource, id AS chosenID, name AS wellName FROM w ORDER BY n"
-
-
-def sqlite_project(folder: Path, chosen_ids=("A1", "B2", "C3"), extra: str = "") -> Path:
-    """A project over a SQLite file holding one well per chosen id."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(folder / "wells.db") as db:
-        db.execute("CREATE TABLE w (n INTEGER, id TEXT, name TEXT)")
-        db.executemany("INSERT INTO w VALUES (?, ?, ?)",
-                       [(n, cid, f"WELL {n}") for n, cid in enumerate(chosen_ids)])
-    db.close()
-    return write_project(folder, '[connection]\ntype = "sqlite"\n[sqlite]\n'
-                                 'database = "wells.db"\n' + textwrap.dedent(extra),
-                         {"wells": WELLS_SQL})
-
-
-def closed_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as spare:
-        return spare.getsockname()[1]  # closed again on leaving: nothing listens there
 
 
 def cli(*argv, env: dict | None = None) -> subprocess.CompletedProcess:
