@@ -3,6 +3,7 @@
 Verbs, each a thin layer over a library function that a notebook can call too:
 
     sync       (the default: `python -m core DIR` is `python -m core sync DIR`)
+    schedule   print or install a cron, systemd or Task Scheduler entry for unattended syncs
 
 Every verb shares the exit codes below, logs through `logging` to stderr, prints its result
 on stdout, and reports an expected error as one `Error: ...` line without a traceback
@@ -31,7 +32,7 @@ class ExitCode(IntEnum):
 
 
 # verb -> module of core.cli holding its `parser()` and `run(args)`
-VERBS = {"sync": "sync"}
+VERBS = {"sync": "sync", "schedule": "schedule"}
 DEFAULT_VERB = "sync"
 
 
