@@ -6,6 +6,7 @@
 
 Notebooks: `preview`, `validate`, `ledger`, `forget` (see core.explore) and
 `RunReport.to_frame()`.
+Schedulers and orchestrators: `run_job` (core.job), which raises RunFailedError on failure.
 
 Names are imported on first use, so `python -m core.emulator` does not pay for pandas.
 """
@@ -13,12 +14,14 @@ Names are imported on first use, so `python -m core.emulator` does not pay for p
 import importlib
 
 _HOMES = {
-    "AuthError": "errors", "LockedError": "errors", "ProjectError": "errors",
-    "SourceError": "errors", "SyncError": "errors", "UploadError": "errors", "UsageError": "errors",
+    "AuthError": "errors", "LedgerError": "errors", "LockedError": "errors",
+    "ProjectError": "errors",
+    "RunFailedError": "errors", "SourceError": "errors", "SyncError": "errors",
+    "UploadError": "errors", "UsageError": "errors",
     "Project": "project", "load_project": "project",
     "ResourceReport": "report", "RunReport": "report",
     "preview": "explore", "validate": "explore", "ledger": "explore", "forget": "explore",
-    "start": "main",
+    "start": "main", "run_job": "job",
 }
 __all__ = sorted(_HOMES)
 

@@ -7,14 +7,20 @@
 - 401 stops the run (AuthError); other 4xx are never retried.
 - A sliding-window limiter keeps writes under the API quota (200 a minute), so that a long run
   does not provoke a storm of 429s.
+- Company networks: the project's proxy (else HTTPS_PROXY / NO_PROXY) and its trusted CAs (a
+  PEM bundle, or the operating system's store through truststore). A refused proxy password or
+  an untrusted certificate fails at once with one line: retrying cannot fix either.
 """
 
 import email.utils
 import logging
 import random
+import re
+import ssl
 import threading
 import time
 from collections import deque
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import orjson
@@ -23,6 +29,7 @@ from requests.adapters import HTTPAdapter
 
 from .credentials import BearerToken, Secret
 from .errors import AuthError, UploadError
+from .project import Network
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +110,97 @@ class RateLimiter:
             waited += pause
 
 
+class HttpSession:
+    """One requests.Session for a company network: its proxy and the CAs it trusts.
+
+    Both are passed on every call, so that HTTPS_PROXY or REQUESTS_CA_BUNDLE in the
+    environment cannot quietly override what the project says; NO_PROXY still applies.
+    """
+
+    def __init__(self, network: Network | None = None, *, connections: int = 1):
+        network = network or Network()
+        self._proxy = network.proxy
+        self._verify = str(network.ca_bundle) if network.ca_bundle else True
+        self.session = requests.Session()
+        adapter = _SystemTrustAdapter if network.system_trust else HTTPAdapter
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, adapter(pool_connections=1,
+                                               pool_maxsize=max(1, connections)))
+
+    def request(self, method: str, url: str, **kwargs) -> requests.Response:
+        return self.session.request(method, url, proxies=self._proxies(url),
+                                    verify=self._verify, **kwargs)
+
+    def send(self, method: str, url: Secret, *, body: bytes | None = None,
+             content_type: str = "application/json", timeout: float = 10.0) -> int:
+        """One request that is not the API's (a notification): its status, or UploadError
+        saying why there was none. Neither names the URL, which may be a secret, and
+        urllib3's debug lines show its path as ***."""
+        hidden = _HIDE_PATHS.set(True)
+        try:
+            response = self.request(method, url.reveal(), data=body, timeout=timeout,
+                                    headers={"Content-Type": content_type,
+                                             "User-Agent": USER_AGENT})
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise UploadError(refused_by_network(exc) or _network_problem(exc),
+                              unreachable=True) from None
+        finally:
+            _HIDE_PATHS.reset(hidden)
+        response.close()
+        return response.status_code
+
+    def _proxies(self, url: str) -> dict:
+        """A fresh dict each call: requests adds the environment's proxies to it."""
+        if self._proxy is None or requests.utils.should_bypass_proxies(url, no_proxy=None):
+            return {}
+        return {"http": self._proxy.reveal(), "https": self._proxy.reveal()}
+
+    def close(self) -> None:
+        self.session.close()
+
+
+_HIDE_PATHS: ContextVar[bool] = ContextVar("combocurve_hide_paths", default=False)
+
+
+class _PathsHidden(logging.Filter):
+    """urllib3 logs every request's path at DEBUG; a webhook's path is its secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _HIDE_PATHS.get() and isinstance(record.args, tuple):
+            record.args = tuple("***" if isinstance(arg, str) and arg.startswith("/") else arg
+                                for arg in record.args)
+        return True
+
+
+_URLLIB3_LOG = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, _PathsHidden) for f in _URLLIB3_LOG.filters):
+    _URLLIB3_LOG.addFilter(_PathsHidden())
+
+
+class _SystemTrustAdapter(HTTPAdapter):
+    """Verifies servers against the operating system's trust store (Windows, macOS, Linux)
+    through truststore, directly and through a proxy's tunnel."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        return super().init_poolmanager(*args, **kwargs, ssl_context=_system_context())
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        return super().proxy_manager_for(proxy, **proxy_kwargs, ssl_context=_system_context())
+
+
+def _system_context() -> ssl.SSLContext:
+    import truststore
+
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class ApiClient:
     """PUTs JSON arrays of records to one ComboCurve base URL."""
 
     def __init__(self, base_url: str, api_key: Secret, bearer: BearerToken, *,
                  retry: RetryPolicy = RetryPolicy(), rate_limit: int | None = None,
-                 connections: int = 8, stopping: threading.Event | None = None):
+                 connections: int = 8, stopping: threading.Event | None = None,
+                 network: Network | None = None):
         self.base_url = base_url.rstrip("/")
         self._api_key, self._bearer = api_key, bearer
         self.retry = retry
@@ -116,32 +208,37 @@ class ApiClient:
         self.stopping = stopping or threading.Event()
         self.limiter = RateLimiter(rate_limit, sleep=self.stopping.wait)
         self.budget = WaitBudget(retry.max_wait)
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, connections))
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.http = HttpSession(network, connections=connections)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url})"
 
     def close(self) -> None:
-        self.session.close()
+        self.http.close()
 
     def put(self, path: str, body: bytes, count: int) -> PutResult:
         """Send one page; retried until a final answer or the run's wait budget is spent."""
-        attempt = 0
+        attempt, answered = 0, False
         while True:
             attempt += 1
             self.limiter.acquire()
             if self.stopping.is_set():
                 raise UploadError(f"PUT {path}: the run was stopped", attempts=attempt - 1)
             try:
-                response = self.session.put(
-                    self.base_url + path, data=body, headers=self._headers(),
+                response = self.http.request(
+                    "PUT", self.base_url + path, data=body, headers=self._headers(),
                     timeout=(self.retry.connect_timeout, self.retry.read_timeout))
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as exc:  # reset mid-answer
+                if refused := refused_by_network(exc):
+                    raise UploadError(f"PUT {path}: {refused}", attempts=attempt,
+                                      unreachable=not answered) from None
                 problem, delay = _network_problem(exc), self.retry.backoff(attempt)
             else:
+                if response.status_code == 407:  # the proxy's answer to plain HTTP, not the API's
+                    raise UploadError(f"PUT {path}: {PROXY_REFUSED}", attempts=attempt,
+                                      unreachable=not answered)
+                answered = True
                 if response.status_code == 207:
                     return PutResult(parse_multi_status(response, count), attempt)
                 self._raise_if_final(path, response, attempt)
@@ -152,7 +249,7 @@ class ApiClient:
                 raise UploadError(
                     f"PUT {path}: gave up after {attempt} attempt(s) (last: {problem}); the "
                     f"run's {self.retry.max_wait:g} s of back-off are spent: try again later "
-                    "or allow more with --max-wait", attempts=attempt)
+                    "or allow more with --max-wait", attempts=attempt, unreachable=not answered)
             log.warning("PUT %s: %s; retry %d in %.1f s", path, problem, attempt, delay)
             self.stopping.wait(delay)
 
@@ -239,8 +336,51 @@ def retry_after(response: requests.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+PROXY_REFUSED = ("the proxy refused its credentials (HTTP 407 Proxy Authentication Required); "
+                 "check the user and password of [combocurve] proxy or HTTPS_PROXY")
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: ((4\d\d)[^'\")]*)")
+
+
+def refused_by_network(exc: Exception) -> str | None:
+    """Why no request can get through, when retrying cannot help: the proxy refused the
+    tunnel (our credentials, or its policy), or the server's certificate is not trusted.
+    None for passing troubles."""
+    tunnel = _TUNNEL_REFUSED.search(str(exc))
+    if isinstance(exc, requests.exceptions.ProxyError) and tunnel:
+        answer = tunnel.group(1).strip()
+        if tunnel.group(2) in ("401", "407"):  # 407, or 401 from some (tinyproxy)
+            return (f"the proxy refused its credentials (HTTP {answer}); check the user and "
+                    "password of [combocurve] proxy or HTTPS_PROXY")
+        return (f"the proxy refused to connect to the API (HTTP {answer}); ask for the API's "
+                "host to be allowed, or check [combocurve] proxy or HTTPS_PROXY")
+    if isinstance(exc, requests.exceptions.SSLError):
+        verify = _cause(exc, ssl.SSLCertVerificationError)
+        if verify is not None:
+            return (f"the server's TLS certificate is not trusted ({verify.verify_message}); "
+                    "if a company proxy inspects TLS, set [combocurve] ca_bundle to its CA "
+                    "file, or ca_bundle = \"system\" for the operating system's trust store")
+    return None
+
+
+def _cause(exc: BaseException, kind: type) -> BaseException | None:
+    """The first exception of `kind` in the chain of causes and wrapped reasons."""
+    seen, todo = set(), [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return current
+        todo += [current.__cause__, current.__context__, getattr(current, "reason", None),
+                 *(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))]
+    return None
+
+
 def _network_problem(exc: Exception) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out" if not isinstance(exc, requests.ConnectTimeout) else \
             "connect timed out"
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return "the proxy could not be reached or dropped the connection"
     return "connection failed or was dropped"

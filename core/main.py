@@ -25,7 +25,7 @@ from .errors import SourceError, SyncError, UsageError
 from .hashing import HASH_CANARY
 from .project import Project, Query, load_project
 from .rejects import RejectsFile
-from .report import ResourceReport, RunReport, duration
+from .report import RUN_ID, ResourceReport, RunReport, duration
 from .resources import RESOURCES
 from .sources import Source
 from .state import Ledger, ResourceState, now_utc
@@ -169,7 +169,8 @@ class Run:
                                                   audience=self.project.base_url)
         return ApiClient(self.project.base_url, credentials.api_key, bearer,
                          retry=self.options.retry, rate_limit=self.options.rate_limit,
-                         connections=self.options.concurrency, stopping=self.stop)
+                         connections=self.options.concurrency, stopping=self.stop,
+                         network=self.project.network)
 
     def queries(self) -> list[Query]:
         wanted = self.options.resources
@@ -179,6 +180,7 @@ class Run:
 
     def execute(self) -> RunReport:
         queries = self.queries()
+        run_id = RUN_ID.set(self.run_id)  # for log lines of this thread (see core.report)
         try:
             self._open_ledger()
             mappings = self.check_columns(queries)
@@ -187,12 +189,13 @@ class Run:
                 if self.stopped:
                     done = self._failed(query, f"not run: {self.stopped}")
                 elif isinstance(mapping, SourceError):
-                    done = self._failed(query, self.redact(str(mapping)))
+                    done = self._failed(query, self.redact(str(mapping)), mapping.unreachable)
                 else:
                     done = self.sync_resource(query, mapping)
                 self.report.resources.append(done)
         finally:
             self.close()
+            RUN_ID.reset(run_id)
         return self.report
 
     def _open_ledger(self) -> None:
@@ -236,8 +239,9 @@ class Run:
             text = text.replace(secret, "***")
         return text
 
-    def _failed(self, query: Query, error: str) -> ResourceReport:
-        return ResourceReport(query.resource.name, file=query.shown, errors=[error])
+    def _failed(self, query: Query, error: str, unreachable: bool = False) -> ResourceReport:
+        return ResourceReport(query.resource.name, file=query.shown, errors=[error],
+                              unreachable=unreachable)
 
     # -- one resource ----------------------------------------------------------------------
 
@@ -269,6 +273,7 @@ class Run:
                         break
         except SourceError as exc:
             report.errors.append(self.redact(str(exc)))
+            report.unreachable = exc.unreachable
         finally:
             try:
                 batcher.flush()  # rows read before a failure or a stop are still accounted for

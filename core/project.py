@@ -6,6 +6,7 @@ that names the folder, file or key at fault and says what to do about it.
 
 import dataclasses
 import difflib
+import logging
 import os
 import re
 import tomllib
@@ -18,13 +19,23 @@ from .credentials import Secret, ServiceAccount
 from .errors import ProjectError
 from .resources import FILE_ALIASES, RESOURCES, Resource, resource_for_file
 
+log = logging.getLogger(__name__)
+
 CONFIG_FILE = "combocurve.toml"
 DEFAULT_BASE_URL = "https://test-api.combocurve.com"
+# ComboCurve's test API takes this published key (example/combocurve.toml): a first run with
+# the test API and a token needs no key of its own.
+PUBLIC_TEST_API_KEY = "AIzaSyCtjb6vep5dWTyrQNvoVBkKYWBH3WeGG2E"
 DEFAULT_PORTS = {"mysql": 3306, "postgres": 5432, "sqlserver": 1433}
 SERVER_KEYS = {"host", "port", "user", "password", "database", "options", "connect_timeout"}
+SQLSERVER_DRIVERS = ("pymssql", "odbc")  # [sqlserver] driver: pymssql (default) or pyodbc
 SQLITE_KEYS = {"database", "attach"}
 CONNECTION_TYPES = (*DEFAULT_PORTS, "sqlite")
-COMBOCURVE_KEYS = {"base_url", "api_key", "token", "service_account"}
+COMBOCURVE_KEYS = {"base_url", "api_key", "token", "service_account", "proxy", "ca_bundle"}
+NOTIFY_KEYS = {"webhook", "format", "on", "rejects_threshold", "ping_url", "timeout"}
+NOTIFY_FORMATS = ("slack", "teams", "json")
+NOTIFY_EVENTS = ("failure", "rejects", "success")
+SYSTEM_TRUST = "system"  # ca_bundle = "system": the operating system's trust store
 STATE_KEYS = {"path", "since"}
 STATE_FOLDER = ".combocurve"  # the ledger's default home, inside the project
 ENV_OVERRIDES = {"base_url": "COMBOCURVE_BASE_URL", "api_key": "COMBOCURVE_API_KEY",
@@ -45,6 +56,7 @@ class Connection:
     options: dict = field(default_factory=dict)
     connect_timeout: float = 10.0
     attach: dict = field(default_factory=dict)  # sqlite: schema name -> database file
+    driver: str | None = None  # sqlserver: "odbc" for pyodbc (no user: Windows login)
 
     def describe(self) -> str:
         """`mysql 127.0.0.1:3306/global`: how messages name this database, with no secret."""
@@ -70,6 +82,40 @@ class Credentials:
         if self.service_account:
             found += [self.service_account.private_key, self.service_account.private_key_id]
         return [s.reveal() for s in found if s is not None and s.reveal()]
+
+
+@dataclass(frozen=True)
+class Network:
+    """How HTTPS leaves a company network: through which proxy, trusting which CAs.
+
+    Without `proxy`, HTTPS_PROXY and NO_PROXY apply as usual; `ca_bundle` is a PEM file of
+    certificate authorities (a TLS-inspecting company CA), `system_trust` the operating
+    system's store; with neither, certifi's bundle is trusted."""
+
+    proxy: Secret | None = None  # http://user:password@host:port
+    ca_bundle: Path | None = None
+    system_trust: bool = False
+
+    def secrets(self) -> list[str]:
+        if self.proxy is None:
+            return []
+        password = urlsplit(self.proxy.reveal()).password
+        return [self.proxy.reveal()] + ([password] if password else [])
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """[notify]: who hears about a run, and when (see core.notify)."""
+
+    webhook: Secret | None = None  # Slack, Teams or any URL taking JSON; the URL is a secret
+    format: str = "json"
+    on: tuple[str, ...] = ("failure", "rejects")
+    rejects_threshold: float = 0.0  # a share of rows read; "rejects" needs more than that
+    ping_url: Secret | None = None  # healthchecks style: /start, the URL itself, /fail
+    timeout: float = 10.0  # seconds: per delivery, and the wait for them at the end
+
+    def secrets(self) -> list[str]:
+        return [url.reveal() for url in (self.webhook, self.ping_url) if url is not None]
 
 
 def shown_path(file: Path) -> str:
@@ -108,6 +154,8 @@ class Project:
     credentials: Credentials
     queries: tuple[Query, ...]  # in upload order: wells before daily productions
     state: StateSettings  # the ledger's folder and the first `:since`
+    network: Network = Network()
+    notify: NotifySettings = NotifySettings()
 
     def query(self, resource_name: str) -> Query:
         for query in self.queries:
@@ -131,7 +179,8 @@ class Project:
 
     def secrets(self) -> list[str]:
         password = self.connection.password
-        return self.credentials.secrets() + ([password.reveal()] if password else [])
+        return (self.credentials.secrets() + ([password.reveal()] if password else [])
+                + self.network.secrets() + self.notify.secrets())
 
 
 def load_project(project_dir=None, *, require_credentials: bool = True,
@@ -149,12 +198,14 @@ def load_project(project_dir=None, *, require_credentials: bool = True,
         raise ProjectError(f"{folder} is not a ComboCurve Sync project: no resources/*.sql "
                            "(add resources/wells.sql or resources/daily-productions.sql)")
     config = _read_toml(config_file)
-    _check_keys(config, {"connection", "combocurve", "state", *CONNECTION_TYPES}, "",
+    _check_keys(config, {"connection", "combocurve", "notify", "state", *CONNECTION_TYPES}, "",
                 config_file)
     connection = _connection(config, config_file, folder)
     base_url, credentials = _combocurve(config, config_file, folder, base_url)
     project = Project(folder, connection, base_url, credentials, queries,
-                      _state(config, config_file, folder))
+                      _state(config, config_file, folder),
+                      network=_network(config, config_file, folder),
+                      notify=_notify(config, config_file))
     if require_credentials:
         project.require_credentials()
     return project
@@ -237,12 +288,18 @@ def _connection(config: dict, config_file: Path, folder: Path) -> Connection:
         raise ProjectError(f"{config_file}: [connection] type '{kind}' is not supported; "
                            f"use one of {', '.join(CONNECTION_TYPES)}")
     table = _section(config, kind, config_file, required=True)
-    _check_keys(table, SQLITE_KEYS if kind == "sqlite" else SERVER_KEYS, kind, config_file)
+    allowed = SERVER_KEYS | ({"driver"} if kind == "sqlserver" else set())
+    _check_keys(table, SQLITE_KEYS if kind == "sqlite" else allowed, kind, config_file)
     values = {k: _expand(v, f"[{kind}] {k}", config_file) for k, v in table.items()}
     if kind == "sqlite":
         return _sqlite_connection(values, config_file, folder)
 
-    for key in ("host", "user"):
+    driver = values.get("driver")
+    if driver is not None and driver not in SQLSERVER_DRIVERS:
+        raise ProjectError(f"{config_file}: [sqlserver] driver '{driver}' is not one of "
+                           f"{', '.join(SQLSERVER_DRIVERS)}")
+    windows_login = driver == "odbc" and not values.get("user")  # Trusted_Connection
+    for key in ("host",) if windows_login else ("host", "user"):
         if not isinstance(values.get(key), str) or not values[key]:
             raise ProjectError(f"{config_file}: [{kind}] needs {key} = \"...\"")
     for key in ("password", "database"):
@@ -252,7 +309,7 @@ def _connection(config: dict, config_file: Path, folder: Path) -> Connection:
     if not isinstance(options, dict):
         raise ProjectError(f"{config_file}: [{kind}] options must be a table of driver options")
     return Connection(
-        type=kind, host=values["host"], user=values["user"],
+        type=kind, host=values["host"], user=values.get("user") or None, driver=driver,
         port=_number(values.get("port", DEFAULT_PORTS[kind]), f"[{kind}] port", config_file, int),
         password=Secret(values["password"]) if values.get("password") else None,
         database=values.get("database") or None,
@@ -324,7 +381,7 @@ def _combocurve(config: dict, config_file: Path, folder: Path, base_url_override
     table = _section(config, "combocurve", config_file, required=False)
     _check_keys(table, COMBOCURVE_KEYS, "combocurve", config_file)
     values = {}
-    for key in COMBOCURVE_KEYS:
+    for key in ENV_OVERRIDES:
         env = os.environ.get(ENV_OVERRIDES[key])
         if env:
             values[key] = env
@@ -344,8 +401,85 @@ def _combocurve(config: dict, config_file: Path, folder: Path, base_url_override
     account = None
     if values["service_account"]:
         account = ServiceAccount.load(folder / values["service_account"])
+    if not values["api_key"] and base_url == DEFAULT_BASE_URL:
+        log.debug("no API key given: using ComboCurve's public test API key for %s", base_url)
+        values["api_key"] = PUBLIC_TEST_API_KEY
     credentials = Credentials(
         api_key=Secret(values["api_key"]) if values["api_key"] else None,
         token=Secret(values["token"]) if values["token"] else None,
         service_account=account)
     return base_url, credentials
+
+
+def _network(config: dict, config_file: Path, folder: Path) -> Network:
+    """[combocurve] proxy and ca_bundle; an unset ${VAR} in them is an error, not "none"."""
+    table = config.get("combocurve") or {}
+    proxy, ca_bundle = (_expand(_string(table, key, "combocurve", config_file),
+                                f"[combocurve] {key}", config_file)
+                        for key in ("proxy", "ca_bundle"))
+    if proxy:
+        parts = urlsplit(proxy)
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port that is no number
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            # the value is never shown: it may hold the proxy's password
+            raise ProjectError(f"{config_file}: [combocurve] proxy is not an http(s) URL such "
+                               "as http://user:${PROXY_PASSWORD}@proxy.example.com:8080 (a "
+                               "password with @ : / # ? or % must be percent-encoded)")
+    if not ca_bundle or ca_bundle == SYSTEM_TRUST:
+        return Network(Secret(proxy) if proxy else None, None, ca_bundle == SYSTEM_TRUST)
+    file = folder / ca_bundle
+    if not file.is_file():
+        raise ProjectError(f"{config_file}: [combocurve] ca_bundle: no file {file} (a PEM file "
+                           f"of certificate authorities, or \"{SYSTEM_TRUST}\" for the "
+                           "operating system's trust store)")
+    return Network(Secret(proxy) if proxy else None, file.resolve())
+
+
+def _notify(config: dict, config_file: Path) -> NotifySettings:
+    table = _section(config, "notify", config_file, required=False)
+    _check_keys(table, NOTIFY_KEYS, "notify", config_file)
+    urls = {}
+    for key in ("webhook", "ping_url"):
+        url = _expand(_string(table, key, "notify", config_file), f"[notify] {key}",
+                      config_file)
+        if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+            raise ProjectError(f"{config_file}: [notify] {key} is not an http(s) URL")
+        urls[key] = Secret(url) if url else None
+    kind = _expand(table.get("format"), "[notify] format", config_file) or \
+        _guess_format(urls["webhook"])
+    if kind not in NOTIFY_FORMATS:
+        raise ProjectError(f"{config_file}: [notify] format '{kind}' is not one of "
+                           f"{', '.join(NOTIFY_FORMATS)}")
+    on = table.get("on", list(NotifySettings.on))
+    if not isinstance(on, list) or not set(on) <= set(NOTIFY_EVENTS):
+        raise ProjectError(f"{config_file}: [notify] on must be a list of "
+                           f"{', '.join(repr(e) for e in NOTIFY_EVENTS)}, not {on!r}")
+    threshold = table.get("rejects_threshold", 0.0)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) \
+            or not 0 <= threshold < 1:
+        raise ProjectError(f"{config_file}: [notify] rejects_threshold is a share of the rows "
+                           f"read, from 0 to below 1 (0.01 is 1%), not {threshold!r}")
+    timeout = _number(table.get("timeout", NotifySettings.timeout), "[notify] timeout",
+                      config_file, float)
+    return NotifySettings(urls["webhook"], kind, tuple(on), float(threshold), urls["ping_url"],
+                          timeout)
+
+
+def _string(table: dict, key: str, section: str, config_file: Path) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ProjectError(f"{config_file}: [{section}] {key} must be a string")
+    return value
+
+
+def _guess_format(webhook: Secret | None) -> str:
+    """Slack's and Teams' webhook hosts speak their own formats; anything else gets JSON."""
+    host = urlsplit(webhook.reveal()).hostname or "" if webhook else ""
+    if host == "hooks.slack.com":
+        return "slack"
+    if host.endswith((".webhook.office.com", ".logic.azure.com", ".powerplatform.com")):
+        return "teams"
+    return "json"

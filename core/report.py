@@ -5,7 +5,12 @@ in a dry run) == rows_read. `RunReport.to_dict()` is the `--report` JSON; `to_fr
 notebooks.
 """
 
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
+
+# The id of the run the current thread works for: log filters add it to every line (the CLI's
+# --log-format json); start() sets it, and so do its upload threads.
+RUN_ID: ContextVar[str | None] = ContextVar("combocurve_run_id", default=None)
 
 
 @dataclass
@@ -27,6 +32,7 @@ class ResourceReport:
     seconds: float = 0.0
     rejects_file: str | None = None
     snapshot_file: str | None = None
+    unreachable: bool = False  # it failed because its database or the API never answered
 
     @property
     def ok(self) -> bool:
@@ -52,12 +58,19 @@ class RunReport:
     def ok(self) -> bool:
         return not self.interrupted and all(r.ok for r in self.resources)
 
+    @property
+    def unreachable(self) -> bool:
+        """Nothing could be reached: every resource failed for want of an answer from the
+        database or the API, and none got a row accepted. Worth a retry later (exit 3)."""
+        return bool(self.resources) and all(r.unreachable and not r.accepted
+                                            for r in self.resources)
+
     def resource(self, name: str) -> ResourceReport:
         return next(r for r in self.resources if r.name == name)
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "run_id": self.run_id, "dry_run": self.dry_run,
-                "interrupted": self.interrupted,
+                "interrupted": self.interrupted, "unreachable": self.unreachable,
                 "resources": [asdict(r) for r in self.resources]}
 
     def to_frame(self):

@@ -13,8 +13,9 @@ Every session is read-only and pinned to UTC.
 
 import logging
 import re
+import struct
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 
 DRIVERS = {"mysql": "mysql+pymysql", "postgres": "postgresql+psycopg",
            "sqlserver": "mssql+pymssql", "sqlite": "sqlite"}
+# [sqlserver] driver = "odbc": Microsoft's ODBC driver through pyodbc, as Windows shops run it.
+# ApplicationIntent=ReadOnly sends the session to a readable secondary of an availability
+# group when there is one, and is ignored otherwise; options override both defaults.
+ODBC_DEFAULTS = {"driver": "ODBC Driver 18 for SQL Server", "ApplicationIntent": "ReadOnly"}
+SQL_DATETIMEOFFSET = -155  # the ODBC type code pyodbc cannot decode by itself
 _ENDS_WITH_LIMIT = re.compile(
     r"\b(limit\s+\d+(\s*(,|offset)\s*\d+)?|offset\s+\d+\s+rows?(\s+fetch\s+.+\s+only)?"
     r"|fetch\s+(first|next)\s+.+\s+only)$", re.IGNORECASE | re.DOTALL)
@@ -63,6 +69,17 @@ def limited_sql(sql: str, limit: int) -> str:
     if _ENDS_WITH_LIMIT.search(body):
         return f"SELECT * FROM (\n{body}\n) AS combocurve_limited LIMIT {limit}"
     return f"{body}\nLIMIT {limit}"
+
+
+def limited_statements(kind: str, sql: str, limit: int | None) -> list[str]:
+    """What runs a query with at most `limit` rows (None: no limit). SQL Server caps the
+    session with SET ROWCOUNT: a derived table there may not hold the query's ORDER BY, and
+    the query stays exactly as written (CTEs, TOP, ORDER BY)."""
+    if limit is None:
+        return [sql]
+    if kind == "sqlserver":
+        return [f"SET ROWCOUNT {max(int(limit), 1)}", sql]  # 0 would mean no cap at all
+    return [limited_sql(sql, limit)]
 
 
 class Source:
@@ -112,16 +129,15 @@ class Source:
                 stream_results=True, no_parameters=True)
         except sa.exc.DBAPIError as exc:
             raise SourceError(f"{self.connection.describe()}: cannot connect: "
-                              f"{driver_message(exc)}") from None
+                              f"{driver_message(exc)}", unreachable=no_server_answered(exc)
+                              ) from None
 
     def _execute(self, conn, query: Query, *, limit: int, since: datetime | None = None):
         """Run the query with at most `limit` rows (None: no limit); SQL Server caps the
         session. A query with `:since` has it bound by the driver, never formatted in."""
-        sql = query.sql
-        if limit is not None and self.connection.type == "sqlserver":
-            conn.exec_driver_sql(f"SET ROWCOUNT {max(int(limit), 1)}")  # 0 would mean no cap
-        elif limit is not None:
-            sql = limited_sql(sql, limit)
+        *setup, sql = limited_statements(self.connection.type, query.sql, limit)
+        for statement in setup:
+            conn.exec_driver_sql(statement)
         try:
             if uses_since(query.sql):
                 return conn.execution_options(no_parameters=False).execute(
@@ -139,11 +155,12 @@ class Source:
         if self._engine is None:
             try:
                 self._engine = _create_engine(self.connection, self.stream_hold_seconds)
-            except ImportError as exc:  # pymssql is an optional extra
+            except ImportError as exc:  # pymssql and pyodbc are an optional extra
                 raise SourceError(
                     f"{self.connection.describe()}: the {self.connection.type} driver is not "
                     f"installed ({exc.name}); pip install 'combocurve-sync[sqlserver]'"
-                ) from None
+                    + (" and Microsoft's ODBC Driver 18 for SQL Server"
+                       if self.connection.driver == "odbc" else "")) from None
         return self._engine
 
 
@@ -220,6 +237,25 @@ def driver_message(exc: Exception) -> str:
     return " ".join(text.split())
 
 
+# Connect errors that mean no database server answered (as opposed to one that refused us)
+_NO_ANSWER_CODES = {2003, 2005, 2006, 2013,  # PyMySQL: can't connect, unknown host, gone, lost
+                    20002, 20003, 20009}  # pymssql (FreeTDS): failed, timed out, unavailable
+_NO_ANSWER_STATES = {"08001", "08S01", "HYT00"}  # ODBC: can't connect, link failure, time-out
+_SQLSTATE = re.compile(r"[0-9A-Z]{5}")
+
+
+def no_server_answered(exc: Exception) -> bool:
+    """True when a connection failed before any database server answered (refused, unknown
+    host, timed out); False when a server answered and refused (password, database name)."""
+    orig = getattr(exc, "orig", None) or exc
+    first = orig.args[0] if getattr(orig, "args", None) else None
+    if isinstance(first, int):  # PyMySQL and pymssql: (code, message)
+        return first in _NO_ANSWER_CODES
+    if isinstance(first, str) and _SQLSTATE.fullmatch(first):  # pyodbc: (sqlstate, message)
+        return first in _NO_ANSWER_STATES
+    return "FATAL:" not in str(orig)  # libpq prefixes what a server said with its severity
+
+
 def _connection_lost(exc: Exception) -> bool:
     orig = getattr(exc, "orig", None)
     code = orig.args[0] if orig is not None and orig.args else None
@@ -234,12 +270,7 @@ def _create_engine(connection: Connection, stream_hold_seconds: int):
         setup = [f"ATTACH DATABASE '{path}' AS \"{name}\""
                  for name, path in connection.attach.items()] + ["PRAGMA query_only = ON"]
     else:
-        url = URL.create(DRIVERS[kind], username=connection.user,
-                         password=connection.password.reveal() if connection.password else None,
-                         host=connection.host, port=connection.port,
-                         database=connection.database, query={
-                             k: str(v) for k, v in connection.options.items()})
-        engine = sa.create_engine(url, poolclass=NullPool,
+        engine = sa.create_engine(database_url(connection), poolclass=NullPool,
                                   connect_args=_connect_args(connection))
         setup = _session_setup(kind, stream_hold_seconds)
     if setup:
@@ -247,6 +278,8 @@ def _create_engine(connection: Connection, stream_hold_seconds: int):
         def _prepare_session(dbapi_connection, _record):
             if hasattr(dbapi_connection, "_read_timeout"):  # PyMySQL: reads may wait for long
                 dbapi_connection._read_timeout = None
+            if hasattr(dbapi_connection, "add_output_converter"):  # pyodbc
+                dbapi_connection.add_output_converter(SQL_DATETIMEOFFSET, datetimeoffset)
             cursor = dbapi_connection.cursor()
             try:
                 for statement in setup:
@@ -254,6 +287,29 @@ def _create_engine(connection: Connection, stream_hold_seconds: int):
             finally:
                 cursor.close()
     return engine
+
+
+def database_url(connection: Connection) -> URL:
+    """The SQLAlchemy URL of a server database (the password inside, so never shown)."""
+    odbc = connection.type == "sqlserver" and connection.driver == "odbc"
+    options = {k: str(v) for k, v in connection.options.items()}
+    if odbc:
+        given = {k.lower() for k in options}
+        options = {k: v for k, v in ODBC_DEFAULTS.items() if k.lower() not in given} | options
+    return URL.create("mssql+pyodbc" if odbc else DRIVERS[connection.type],
+                      username=connection.user,
+                      password=connection.password.reveal() if connection.password else None,
+                      host=connection.host, port=connection.port, database=connection.database,
+                      query=options)
+
+
+def datetimeoffset(raw: bytes) -> datetime:
+    """SQL Server's DATETIMEOFFSET as ODBC sends it (SQL_SS_TIMESTAMPOFFSET_STRUCT), as an
+    aware datetime, so that transform takes its UTC day like any other timestamp."""
+    year, month, day, hour, minute, second, nanos, tz_hours, tz_minutes = \
+        struct.unpack("<6hI2h", raw)
+    offset = timezone(timedelta(hours=tz_hours, minutes=tz_minutes))
+    return datetime(year, month, day, hour, minute, second, nanos // 1000, tzinfo=offset)
 
 
 def _connect_args(connection: Connection) -> dict:
@@ -264,6 +320,8 @@ def _connect_args(connection: Connection) -> dict:
     if connection.type == "postgres":
         return {"connect_timeout": max(1, round(timeout)),
                 "options": "-c TimeZone=UTC -c default_transaction_read_only=on"}
+    if connection.driver == "odbc":
+        return {"timeout": max(1, round(timeout))}  # pyodbc's login time-out
     return {"login_timeout": max(1, round(timeout))}
 
 

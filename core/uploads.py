@@ -21,6 +21,7 @@ import pandas as pd
 
 from .client import Outcome
 from .errors import AuthError, LedgerError, UploadError
+from .report import RUN_ID
 from .transform import to_payload
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,8 @@ class Uploads:
         self.run, self.query, self.report = run, query, report
         self.snapshot, self.state = snapshot, state  # state: the ledger's ResourceState
         self.pool = None if run.client is None else ThreadPoolExecutor(
-            max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}")
+            max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}",
+            initializer=RUN_ID.set, initargs=(run.run_id,))
         self.pending: dict[Future, Batch] = {}
         self.bytes_in_flight: dict[Future, int] = {}
         self.stop_reason: str | None = None
@@ -196,6 +198,7 @@ class Uploads:
             self._not_sent(batch, f"not sent: {message}")
         if self.stop_reason is None:
             self.report.errors.append(message)
+            self.report.unreachable = exc.unreachable and not self.report.accepted
             self.auth_failed = isinstance(exc, AuthError)
             self.halt("not sent: the API refused the credentials (401)" if self.auth_failed
                       else "not sent: the resource stopped after a request failed")
@@ -215,7 +218,10 @@ class Uploads:
         log.log(logging.DEBUG if self.run.options.progress else logging.INFO,
                 "%s: request %d: %d sent, %d accepted, %d rejected by the API",
                 self.query.resource.name, self.answered, len(batch), accepted.sum(),
-                len(batch) - accepted.sum())
+                len(batch) - accepted.sum(),
+                extra={"resource": self.query.resource.name, "request": self.answered,
+                       "sent": len(batch), "accepted": int(accepted.sum()),
+                       "rejected": len(batch) - int(accepted.sum())})
         if self.snapshot is not None:
             self.snapshot.add(batch.records, batch.pages, result.outcomes)
 

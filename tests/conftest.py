@@ -7,6 +7,8 @@ the run; elsewhere it skips with the reason, so a laptop without servers can sti
 import importlib.util
 import os
 import secrets
+import socket
+import sqlite3
 import textwrap
 from pathlib import Path
 
@@ -113,6 +115,26 @@ class Database:
         self.engine.dispose()
 
 
+# The company web proxy that .ci/services starts (.ci/tinyproxy.conf): Basic auth on 127.0.0.1.
+WEB_PROXY = os.environ.get("TEST_WEB_PROXY", "127.0.0.1:8899")
+WEB_PROXY_USER, WEB_PROXY_PASSWORD = "ccsync", "Proxy-Secret-42"
+
+
+@pytest.fixture(scope="session")
+def web_proxy() -> str:
+    """`host:port` of a running tinyproxy that wants WEB_PROXY_USER / WEB_PROXY_PASSWORD."""
+    host, port = WEB_PROXY.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError as exc:
+        message = f"the test web proxy is not reachable at {WEB_PROXY} ({exc}); bash " \
+                  ".ci/services starts tinyproxy there"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return WEB_PROXY
+
+
 @pytest.fixture
 def emulator():
     """A fresh emulator on a free port of 127.0.0.1."""
@@ -158,3 +180,25 @@ def write_project(folder: Path, config: str, resources: dict[str, str]) -> Path:
     for name, sql in resources.items():
         (folder / "resources" / f"{name}.sql").write_text(textwrap.dedent(sql), encoding="utf-8")
     return folder
+
+
+SQLITE_WELLS_SQL = ("SELECT 'internal' AS dataSource, id AS chosenID, name AS wellName FROM w "
+                    "ORDER BY n")
+
+
+def sqlite_project(folder: Path, chosen_ids=("A1", "B2", "C3"), extra: str = "") -> Path:
+    """A project over a SQLite file holding one well per chosen id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(folder / "wells.db") as db:
+        db.execute("CREATE TABLE w (n INTEGER, id TEXT, name TEXT)")
+        db.executemany("INSERT INTO w VALUES (?, ?, ?)",
+                       [(n, cid, f"WELL {n}") for n, cid in enumerate(chosen_ids)])
+    db.close()
+    return write_project(folder, '[connection]\ntype = "sqlite"\n[sqlite]\n'
+                                 'database = "wells.db"\n' + textwrap.dedent(extra),
+                         {"wells": SQLITE_WELLS_SQL})
+
+
+def closed_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as spare:
+        return spare.getsockname()[1]  # closed again on leaving: nothing listens there

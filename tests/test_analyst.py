@@ -163,7 +163,7 @@ def test_cli_exit_codes_and_report(project, emulator, tmp_path):
                                          "rejected", "requests", "errors"}
 
     unreachable = _cli(str(project), "--base-url", "http://127.0.0.1:9", "--max-wait", "0.5")
-    assert unreachable.returncode == 1
+    assert unreachable.returncode == 3  # no HTTP answer at all: worth a retry later
     assert "gave up after" in unreachable.stdout and "Traceback" not in unreachable.stderr
 
 

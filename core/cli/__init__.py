@@ -4,6 +4,7 @@ Verbs, each a thin layer over a library function that a notebook can call too:
 
     sync       (the default: `python -m core DIR` is `python -m core sync DIR`)
     state      what the ledger holds per resource; `--forget RESOURCE` clears one
+    schedule   print or install a cron, systemd or Task Scheduler entry for unattended syncs
 
 Every verb shares the exit codes below, logs through `logging` to stderr, prints its result
 on stdout, and reports an expected error as one `Error: ...` line without a traceback
@@ -18,6 +19,8 @@ import sys
 from enum import IntEnum
 from pathlib import Path
 
+from .logs import PRINTED, add_log_options, set_up_logging
+
 
 class ExitCode(IntEnum):
     """What a scheduler can tell from a run's exit code alone."""
@@ -25,12 +28,13 @@ class ExitCode(IntEnum):
     OK = 0  # every row read was accepted (a dry run: would be sent)
     FAILED = 1  # a row was rejected or not sent, or a resource failed
     USAGE = 2  # an invalid project, option or command line
+    UNREACHABLE = 3  # neither the database nor the API answered at all (worth a retry later)
     LOCKED = 75  # another run of the project is in progress (EX_TEMPFAIL: try again later)
     STOPPED = 130  # Ctrl-C or SIGTERM, after the summary and report were written
 
 
 # verb -> the module of core.cli holding its `parser()` and `run(args)`
-VERBS = {"sync": "sync", "state": "state"}
+VERBS = {"sync": "sync", "state": "state", "schedule": "schedule"}
 DEFAULT_VERB = "sync"
 
 
@@ -52,12 +56,13 @@ def verb_parser(verb: str, description: str) -> Parser:
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
-    """-v, -q and --debug, which every verb takes."""
+    """-v, -q, --debug, --log-file and --log-format, which every verb takes."""
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     noise.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bar and no per-page lines; warnings and the result")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    add_log_options(parser)
 
 
 def add_state_options(parser: argparse.ArgumentParser) -> None:
@@ -70,17 +75,13 @@ def add_state_options(parser: argparse.ArgumentParser) -> None:
                        help="no ledger: send every record read, as a one-shot upload")
 
 
-def set_up_logging(args: argparse.Namespace) -> None:
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
-
-
 def fail(exc: BaseException, args: argparse.Namespace, code: ExitCode) -> int:
     """Report an expected error on one line (a traceback too with --debug)."""
+    log = logging.getLogger("core.cli")
     if getattr(args, "debug", False):
-        logging.getLogger("core").exception("traceback")
+        log.exception("traceback")
     sys.stderr.write(f"Error: {exc}\n")
+    log.error("Error: %s", exc, extra={PRINTED: True, "exit_code": int(code)})
     return code
 
 
@@ -89,5 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     verb = argv.pop(0) if argv and argv[0] in VERBS else DEFAULT_VERB
     command = importlib.import_module(f".{VERBS[verb]}", __name__)
     args = command.parser().parse_args(argv)
-    set_up_logging(args)
+    try:
+        set_up_logging(args)
+    except OSError as exc:
+        sys.stderr.write(f"Error: --log-file {args.log_file}: {exc.strerror}\n")
+        return ExitCode.USAGE
     return int(command.run(args))

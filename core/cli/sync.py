@@ -10,16 +10,14 @@ import threading
 from pathlib import Path
 
 from ..errors import LockedError, ProjectError, SyncError, UsageError
-from ..main import (
-    AUTO,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_LIMIT,
-    DEFAULT_PAGE_SIZE,
-    DEFAULT_RATE_LIMIT,
-    start,
-)
+from ..job import run_job
+from ..main import AUTO, DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT
+from ..report import RunReport
 from ..resources import RESOURCES
 from . import ExitCode, add_output_options, add_state_options, fail, verb_parser
+from .logs import PRINTED
+
+log = logging.getLogger("core.cli")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -99,14 +97,15 @@ def tune_garbage_collector() -> None:
 def run(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     tune_garbage_collector()
-    try:
-        report = start(args.project_dir, limit=args.limit, page_size=args.page_size,
-                       resources=args.resources, dry_run=args.dry_run, base_url=args.base_url,
-                       concurrency=args.concurrency, rate_limit=args.rate_limit,
-                       max_wait=args.max_wait, snapshot_dir=args.snapshot_dir,
-                       rejects_dir=args.rejects_dir, state=args.state,
-                       full_refresh=args.full_refresh,
-                       progress=sys.stderr.isatty() and not args.quiet, stop=stop)
+    try:  # start() with the project's [notify] pings and webhook around it
+        report = run_job(args.project_dir, check=False, limit=args.limit,
+                         page_size=args.page_size, resources=args.resources,
+                         dry_run=args.dry_run, base_url=args.base_url,
+                         concurrency=args.concurrency, rate_limit=args.rate_limit,
+                         max_wait=args.max_wait, snapshot_dir=args.snapshot_dir,
+                         rejects_dir=args.rejects_dir, state=args.state,
+                         full_refresh=args.full_refresh,
+                         progress=sys.stderr.isatty() and not args.quiet, stop=stop)
     except (ProjectError, UsageError) as exc:
         return fail(exc, args, ExitCode.USAGE)
     except LockedError as exc:
@@ -119,6 +118,26 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary())
     if args.report:
         args.report.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    code = exit_code(report)
+    log_outcome(report, code)
+    return code
+
+
+def exit_code(report: RunReport) -> ExitCode:
     if report.interrupted:
         return ExitCode.STOPPED
-    return ExitCode.OK if report.ok else ExitCode.FAILED
+    if report.ok:
+        return ExitCode.OK
+    return ExitCode.UNREACHABLE if report.unreachable else ExitCode.FAILED
+
+
+def log_outcome(report: RunReport, code: ExitCode) -> None:
+    """The counts of each resource and the summary, for log files and collectors."""
+    for r in report.resources:
+        log.info("%s: %d read, %d unchanged, %d accepted, %d rejected, %d not sent", r.name,
+                 r.rows_read, r.unchanged, r.accepted, r.rejected, r.not_sent,
+                 extra={"run_id": report.run_id, "resource": r.name, "rows_read": r.rows_read,
+                        "unchanged": r.unchanged, "accepted": r.accepted,
+                        "rejected": r.rejected, "not_sent": r.not_sent})
+    log.info("run %s ended, exit code %d\n%s", report.run_id, code, report.summary(),
+             extra={"run_id": report.run_id, PRINTED: True, "exit_code": int(code)})
