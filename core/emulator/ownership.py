@@ -135,10 +135,9 @@ def _check_ownership(i: int, ownership: dict) -> tuple[list[dict], dict]:
     initial = ownership.get("initialOwnership")
     if isinstance(initial, dict):
         errors += _missing(initial, INITIAL_REQUIRED, f"{where}.initialOwnership")
-    last = max((n for n, name in enumerate(REVERSION_NAMES) if ownership.get(name) is not None),
-               default=-1)
-    errors += _missing(ownership, REVERSION_NAMES[:last], where)  # no gap before the last one
-    for name in REVERSION_NAMES[: last + 1]:
+    given = [n for n, name in enumerate(REVERSION_NAMES) if ownership.get(name) is not None]
+    errors += _missing(ownership, REVERSION_NAMES[: given[-1]] if given else (), where)  # no gap
+    for name in REVERSION_NAMES:
         if isinstance(ownership.get(name), dict):
             errors += _missing(ownership[name], REVERSION_REQUIRED, f"{where}.{name}")
     if not errors and stored["initialOwnership"]["leaseNetRevenueInterest"] is None:
