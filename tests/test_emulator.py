@@ -671,7 +671,8 @@ def test_stop_cuts_keep_alive_connections():
 
 def test_cli_prints_the_base_url_first_and_stops_on_sigterm():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    flags = ["--sink", "--quota", "--fail-next", "1", "--fail-status", "503", "--retry-after", "2"]
+    flags = ["--sink", "--quota", "--fail-next", "1", "--fail-status", "503", "--retry-after", "2",
+             "--read-quota", "5", "--drop-negative-volumes"]
     command = [sys.executable, "-m", "core.emulator", "--port", "0", *flags]
     with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as proc:
         try:

@@ -166,6 +166,10 @@ def test_cli_serves_tls_and_refuses_a_lone_certificate(certificates):
     command = [sys.executable, "-m", "core.emulator", "--tls-cert", str(certificates["cert"])]
     lone = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert lone.returncode == 2 and "--tls-cert and --tls-key go together" in lone.stderr
+    swapped = [*command, "--tls-key", str(certificates["ca"])]  # a certificate, not its key
+    wrong = subprocess.run(swapped, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert wrong.returncode == 2 and wrong.stderr.startswith("Error: cannot load a key")
+    assert "Traceback" not in wrong.stderr
     command += ["--tls-key", str(certificates["key"]), "--read-quota"]
     with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as proc:
         try:

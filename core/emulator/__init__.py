@@ -1,10 +1,11 @@
-"""A local emulator of the two ComboCurve endpoints the sync writes to.
+"""A local emulator of the ComboCurve REST API: every resource the sync writes and reads.
 
 Start it from a shell; the first line printed is the base URL::
 
     python -m core.emulator                          # free port, default key and token
-    python -m core.emulator --port 8080 --quota 200 --latency 0.05
+    python -m core.emulator --port 8080 --quota 200 --read-quota 800 --latency 0.05
     python -m core.emulator --public-key service-account.pub.pem --issuer sync@example.com
+    python -m core.emulator --tls-cert server.pem --tls-key server.key   # https://...
 
 or in-process (a test fixture)::
 
@@ -16,34 +17,106 @@ or in-process (a test fixture)::
         emu.requests       # what was asked, in order (never headers)
 
 It is an independent test oracle: it imports nothing from the rest of ``core`` and keeps its own
-field tables, transcribed from design/api-contract.md. It checks, in this order:
+field tables, transcribed from design/api-contract.md, the public OpenAPI spec
+(api-evangelist/combocurve, 2026) and the 2023 server (zpiazza-combocurve/
+multi-language-bazel-monorepo, projects/external-combocurve). Where those disagree it follows
+the spec; where the spec is silent, the 2023 server. ``api.py`` routes, ``records.py``,
+``ownership.py`` and ``surveys.py`` check records, ``store.py`` keeps them, ``paging.py`` reads.
 
-1. the route: ``PUT``/``GET`` on ``/v1/wells`` and ``/v1/daily-productions`` only (404 for
-   other paths, trailing slash included; 405 for other methods);
-2. the credentials (401, gateway body ``{"code": 16, ...}``): ``x-api-key`` and
-   ``Authorization: Bearer <token>``, the token being the static one or, with ``public_key``,
-   an RS256 JWT whose signature, ``exp``, ``aud`` and ``iss`` are verified;
-3. the write quota (429 without ``Retry-After``) when ``quota_per_minute`` is set;
-4. for PUTs: ``Content-Type: application/json`` (415), a body of at most 24 MB (413), strict
-   JSON without NaN/Infinity (400 ``SyntaxError``), an array (400 ``RequestStructureError``) of
-   1..1000 wells or 1..20000 daily rows (400 ``RecordCountError``);
-5. each record, answered 207 with one result per record (valid records are written even when
-   others fail): unknown fields (``FieldNameError``), read-only fields (``ReadOnlyFieldError``),
-   strict JSON types (``TypeError``), ISO-8601 dates that exist, enums, ``chosenID`` of 1-32
-   letters/digits, ``api10/12/14`` digit strings, latitude/longitude ranges (``ValueError``),
-   required fields and lat/long pairs (``RequiredFieldError``), one ``dataSource`` per request
-   (``DifferentDataSourceError``), known wells (``WellNotFoundError``) and one daily row per
-   well and UTC day per request (``DuplicateProductionError``, all copies refused);
-6. wells are replaced whole, keyed by (chosenID, dataSource): omitted or null fields are
-   cleared, the id and createdAt survive; daily rows are merged field by field, keyed by
-   (well, UTC day): omitted or null fields keep their stored value;
-7. ``GET`` lists stored records in insertion order with ``skip``/``take`` (take <= 200) and
-   ``chosenID``/``dataSource`` (daily also ``well``) filters.
+Endpoints (``/v1/...``; another path 404, another method 405 with ``Allow``)::
 
-Faults to inject, settable while running: ``latency``, ``fail_next(n, status, retry_after)``
-and ``drop_next(n)`` (connection closed without an answer; both right after the route check),
-``quota_per_minute``, and ``sink`` mode (credentials and whole-request checks only, no record
-validation, nothing stored: for benchmarks).
+    wells                 GET HEAD PUT PATCH DELETE   wells/{id}                 GET DELETE
+    daily-productions     GET HEAD PUT DELETE
+    monthly-productions   GET HEAD PUT DELETE
+    directional-surveys   GET HEAD POST               directional-surveys/{id}   GET PUT DELETE
+    ownership-qualifiers  GET HEAD PUT                ownership-qualifiers/{id}  GET
+
+Every request is checked in this order: the route; injected faults (``drop_next``,
+``fail_next``); the credentials (401, gateway body ``{"code": 16, ...}``: ``x-api-key`` and a
+bearer that is the static token or, with ``public_key``, an RS256 JWT whose signature, ``exp``,
+``aud`` and ``iss`` are verified); the quotas (429 ``{"code": 8}``, no ``Retry-After``): each
+PUT, PATCH and POST costs 1 of ``quota_per_minute``, each GET costs read units of
+``read_quota_per_minute`` (a wells or surveys list 4, a daily, monthly or qualifier list 1, a
+well or qualifier by id 1), HEAD and DELETE cost nothing; then the endpoint.
+
+Writes of records (PUT/PATCH wells, PUT rows and qualifiers): ``Content-Type:
+application/json`` (415), at most 24 MB (413), strict JSON (400 ``SyntaxError``), an array (400
+``RequestStructureError``) of 1..1000 wells, 1..20000 daily or monthly rows, 1..500 qualifiers
+(400 ``RecordCountError``); then one result per record in a 207 (valid records are written even
+when others fail): unknown fields ``FieldNameError``, read-only ones ``ReadOnlyFieldError``
+(location ``[i].field``), strict JSON types ``TypeError``, real ISO-8601 dates, enums, the
+chosenID rule, api10/12/14 digits, lat/long ranges ``ValueError``, required fields and lat/long
+pairs ``RequiredFieldError``, one dataSource per request ``DifferentDataSourceError``.
+
+- Wells, keyed by (chosenID, dataSource). PUT replaces the whole well (omitted or null fields
+  are cleared; id and createdAt survive). An ``id`` in the record names the well when one has
+  it (then chosenID and dataSource must match: ``KeyFieldModificationError``); an unknown id is
+  ignored and the key decides, as the 2023 server creates a well then. PATCH changes only the
+  fields sent, a null clears its field; chosenID and dataSource stay required and can't be null
+  (``NonNullableFieldError``); a well that does not exist is that record's
+  ``WellNotFoundError`` at ``[i]``. Both answer ``{status, code, id, chosenID, dataSource,
+  createdAt, updatedAt}``. Dates are kept as the API returns them: ``2021-03-01T00:00:00.000Z``.
+- Daily and monthly rows name their well by ``well`` or chosenID + dataSource
+  (``WellNotFoundError``), are keyed by (well, UTC day) or (well, month) and merged field by
+  field (omitted or null keep their value); two records of one key in a request are all
+  refused (``DuplicateProductionError``, location ``[0], [2]``). A month is kept, and answered,
+  as its 15th (``2024-03-15T00:00:00.000Z``), as the 2023 server does: any date names its
+  month, mid-month is safe from time zones. Monthly fields are the spec's (customNumber0..19;
+  the 2023 server knew 0..4). With ``drop_negative_volumes``, negative oil, gas and water
+  (``VOLUME_FIELDS``) are not stored while the answer says OK, as the API does.
+- Ownership qualifiers are keyed by (well, qualifierKey) and replaced whole; the answer is
+  ``{status: "OK", code: 200, well, qualifierKey}`` for new and replaced ones alike (2023).
+  ``ownership`` is ``{name, initialOwnership, firstReversion .. tenthReversion}``; the field
+  lists are the spec's, plus the 2023 server's optional ``reversionValue``; required fields and
+  defaults are the 2023 server's (the spec marks none): initialOwnership needs workingInterest
+  and netRevenueInterest, a reversion reversionType, workingInterest, netRevenueInterest,
+  leaseNetRevenueInterest and netProfitInterest, and no reversion may be skipped. The stored
+  object is complete: defaults filled in, absent reversions null, and a lease NRI computed from
+  NRI and WI when none is sent. At most 10 qualifier keys a company
+  (``OwnershipQualifierLimitError``); a well named twice with one key: both
+  ``DuplicateOwnershipQualifierError``; no such well: ``OwnershipQualifierNotFoundError``.
+- Directional surveys: one document per well. POST ``{chosenID, dataSource, spatialDataType,
+  projectID?, measuredDepth, trueVerticalDepth, azimuth, inclination, deviationEW,
+  deviationNS, latitude, longitude}`` (equal, non-empty arrays; depths, TVD, azimuth,
+  inclination >= 0, inclination <= 180, lat/long in range; a depth twice is refused, which the
+  2023 server lets through) stores the stations in depth order and answers 201 ``{code: 201,
+  status: "created", errors: []}`` without the id, as the API: find it with GET ``?well=``. A
+  second POST for the well replaces its stations (same id). Errors answer 400 ``{code, status:
+  "error", errors}``. dataSource may be the wells' (``internal``) or the 2023 server's
+  (``Internal``, ``PDWin``...). PUT ``/{id}`` ``{add, update, remove, spatialDataType?}`` adds
+  stations with new depths, replaces stations at existing depths, removes listed depths
+  (``AddDuplicateItemError``, ``UpdateNotFoundItemError``, ``DeleteNotFoundItemError``); any
+  such error leaves the survey unchanged yet answers 200 "updated" with the errors, as the 2023
+  server does: read ``errors``. Coordinates are kept as sent (no datum conversion).
+- DELETE answers 204 with ``X-Delete-Count``. Wells ``?id=`` (up to 100) or ``?chosenID=`` (up
+  to 100) with ``&dataSource=`` (``RequiredFilterError`` otherwise); a well takes its rows,
+  survey and qualifiers with it. Rows ``?well=<id>`` (exactly one) with optional ``startDate``
+  and ``endDate``, inclusive, by the day or month a write keys them by.
+
+Reads: GET lists answer a JSON array with a ``Link`` header, HEAD the count in
+``X-Query-Count``. ``take`` (default 25, at most 1000 wells, 20000 rows, 100 surveys, 200
+qualifiers whose default is 100), ``skip``, ``sort`` (``field`` or ``-field``; send ``+`` as
+``%2B``, a bare ``+`` is a space and refused), ``cursor``; skip with cursor is a 400
+``ValidationError``. Default order: newest first by id; rows by well then date. As the 2023
+server pages: a GET without ``skip`` whose sort can follow a cursor (the default, or ``id``)
+links ``next`` with ``cursor=<base64>`` and ``first``; otherwise skip links ``next``, ``prev``,
+``first``; HEAD adds ``last``. Links are ``<url>;rel="next"``, comma-separated, no spaces.
+Filters: wells chosenID, api10/12/14, county, state, wellName, currentOperator (up to 100
+values each), dataSource, inptID; rows well (up to 100) and date; surveys well, chosenID with
+dataSource, project, ``measures=false``; qualifiers well, chosenID, qualifierKey; and
+createdAt/updatedAt everywhere but surveys. Dates take ``[gt] [ge] [lt] [le]``; a row's date
+compares by its day or month. An unknown filter is a 400 ``FieldNameError``. GET rows show
+no chosenID or dataSource, surveys no spatialDataType, as the API.
+
+For tests: ``records(resource, **where)`` (copies of what is held, also
+``wells()``, ``daily_productions()``, ``monthly_productions()``, ``directional_surveys()``,
+``ownership_qualifiers()``), ``edit(resource, where, changes)`` and ``remove(resource,
+where)`` to change the store as another writer would (bumping updatedAt), ``requests`` (method,
+path, query, status, record_count, data_source, timings; never headers), ``reset()``.
+Settable while running: ``latency``, ``quota_per_minute``, ``read_quota_per_minute``,
+``quota_window``, ``sink``, ``drop_negative_volumes``; faults ``fail_next(n, status,
+retry_after)`` and ``drop_next(n)`` (connection closed without an answer). ``sink`` mode checks
+credentials and whole requests of record writes only, and stores nothing: for benchmarks.
 """
 
 from __future__ import annotations
