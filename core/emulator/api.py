@@ -64,10 +64,17 @@ _WRITES = frozenset({"PUT", "PATCH", "POST"})
 
 _TEXT_100 = Filter("text", 100)
 _MOMENTS = {"createdAt": Filter("moment"), "updatedAt": Filter("moment")}
-_ROW_SPEC = {"max_take": 20000, "default_take": 25, "cost": 1,
-             "filters": {"well": Filter("id", 100), "date": Filter("day"), **_MOMENTS},
-             "sortable": ("well", "date", "createdAt", "updatedAt"), "cursor_sort": None,
-             "default_order": None}
+
+
+def _rows_spec(date_key: Callable[[date], date]) -> ListSpec:
+    """Daily and monthly rows read alike; only what a date's key is differs."""
+    return ListSpec(
+        max_take=20000, default_take=25, cost=1,
+        filters={"well": Filter("id", 100), "date": Filter("day"), **_MOMENTS},
+        sortable=("well", "date", "createdAt", "updatedAt"), cursor_sort=None,
+        default_order=None, date_key=date_key)
+
+
 SPECS = {
     WELLS: ListSpec(
         max_take=1000, default_take=25, cost=4,
@@ -78,8 +85,8 @@ SPECS = {
                   "state", "wellName", "chosenID", "inptID", "dataSource",
                   "mostRecentImportDate", "createdAt", "updatedAt"),
         cursor_sort="id", default_order=("id", -1)),
-    DAILY: ListSpec(**_ROW_SPEC, date_key=day_key),
-    MONTHLY: ListSpec(**_ROW_SPEC, date_key=month_key),
+    DAILY: _rows_spec(day_key),
+    MONTHLY: _rows_spec(month_key),
     SURVEYS: ListSpec(
         max_take=100, default_take=25, cost=4,
         filters={"well": Filter("id"), "chosenID": Filter("text"), "dataSource": Filter("source"),
@@ -167,9 +174,9 @@ class Api:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._handlers: dict[tuple[str, bool, str], Callable[[Request], Reply]] = {
-            (WELLS, False, "PUT"): lambda r: self._write_wells(r, check_well, "replace_well"),
+            (WELLS, False, "PUT"): lambda r: self._write_wells(r, check_well, Store.replace_well),
             (WELLS, False, "PATCH"): lambda r: self._write_wells(r, check_well_patch,
-                                                                 "patch_well"),
+                                                                 Store.patch_well),
             (WELLS, False, "DELETE"): self._delete_wells,
             (WELLS, True, "DELETE"): self._delete_well,
             (DAILY, False, "PUT"): self._write_rows,
@@ -238,7 +245,7 @@ class Api:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _write_wells(self, request: Request, check: Check, write: str) -> Reply:
+    def _write_wells(self, request: Request, check: Check, write: Callable) -> Reply:
         """PUT (replace or create) and PATCH (change what is sent; the well must exist)."""
         records = self._records(request)
         if isinstance(records, Reply):
@@ -250,7 +257,7 @@ class Api:
         with store.lock:
             for i, (record, (errors, fields)) in enumerate(zip(records, checked, strict=True)):
                 if not errors:
-                    errors, result = getattr(store, write)(i, fields, now)
+                    errors, result = write(store, i, fields, now)
                 results.append(failure(record, errors) if errors else result)
         return _multi_status(results)
 
@@ -327,7 +334,7 @@ class Api:
         return _multi_status(results)
 
     @staticmethod
-    def _survey_errors(status: int, errors: list[dict], chosen_id: Any = None) -> Reply:
+    def _survey_answer(status: int, errors: list[dict], chosen_id: Any = None) -> Reply:
         """A survey's answer: the 2023 server's {code, status, errors} document."""
         if isinstance(chosen_id, str):
             errors = [{**entry, "chosenID": chosen_id} for entry in errors]
@@ -342,7 +349,7 @@ class Api:
             return body
         errors = surveys.check_create(body)
         if errors:
-            return self._survey_errors(400, errors, body.get("chosenID"))
+            return self._survey_answer(400, errors, body.get("chosenID"))
         store = self.settings.store
         with store.lock:
             named = {"chosenID": body["chosenID"],
@@ -352,11 +359,11 @@ class Api:
                 project = body.get("projectID") or "not-defined"
                 message = (f"There is no well identified by this chosenID ({body['chosenID']}) "
                            f"and projectID ({project})")
-                return self._survey_errors(400, [error("ValidationError", message, "")],
+                return self._survey_answer(400, [error("ValidationError", message, "")],
                                            body["chosenID"])
             measures = surveys.arrays(surveys.stations(body))
             store.save_survey(well, measures, body, timestamp())
-        return self._survey_errors(201, [])
+        return self._survey_answer(201, [])
 
     def _put_survey(self, request: Request) -> Reply:
         """add, update, remove stations. As the 2023 server, a merge error leaves the survey as
@@ -369,13 +376,13 @@ class Api:
             return body
         errors = surveys.check_update(body)
         if errors:
-            return self._survey_errors(400, errors)
+            return self._survey_answer(400, errors)
         store = self.settings.store
         with store.lock:
             survey = store.surveys.get(request.item)
             if survey is None:
                 message = f"No directional survey was found with id `{request.item}`"
-                return self._survey_errors(404, [{"name": "NotFoundError", "message": message,
+                return self._survey_answer(404, [{"name": "NotFoundError", "message": message,
                                                   "chosenID": request.item}])
             errors, measures = surveys.merge(survey, body)
             if not errors:
@@ -383,7 +390,7 @@ class Api:
                 if body.get("spatialDataType"):
                     survey["spatialDataType"] = body["spatialDataType"]
                 survey["updatedAt"] = timestamp()
-        return self._survey_errors(200, errors)
+        return self._survey_answer(200, errors)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -417,19 +424,19 @@ class Api:
             self._check_survey_query(query)
         path = f"/v1/{resource}"
         store = self.settings.store
-        with store.lock:
+        with store.lock:  # serialised inside: an edit() may change a nested object meanwhile
             records = self._selected_records(resource, query)
             if head:
                 total = paging.count(records, spec, query)
             else:
                 page, has_next, cursor = paging.select(records, spec, query)
                 measures = query.options.get("measures", "true").lower() == "true"
-                shown = [self._shown(resource, record, measures) for record in page]
+                body = orjson.dumps([self._shown(resource, record, measures) for record in page])
         if head:
             link = paging.link_header(request.origin, path, query, has_next=False, total=total)
             return Reply(200, b"", {"Link": link, "X-Query-Count": str(total)})
         link = paging.link_header(request.origin, path, query, has_next=has_next, cursor=cursor)
-        return json_reply(200, shown, {"Link": link})
+        return Reply(200, body, {"Link": link})
 
     @staticmethod
     def _check_survey_query(query: paging.ListQuery) -> None:
@@ -449,9 +456,8 @@ class Api:
         table = {WELLS: store.wells, SURVEYS: store.surveys, QUALIFIERS: store.qualifiers}
         with store.lock:
             record = table[resource].get(request.item)
-            shown = None if record is None else self._shown(resource, record)
-        if shown is not None:
-            return json_reply(200, shown)
+            if record is not None:
+                return json_reply(200, self._shown(resource, record))
         if resource == SURVEYS:
             return json_reply(404, None)
         name = "WellNotFoundError" if resource == WELLS else "OwnershipQualifierNotFoundError"

@@ -115,9 +115,9 @@ def parse_query(pairs: list[tuple[str, str]], spec: ListSpec, *, head: bool) -> 
     params: dict[str, str] = {}
     values: dict[str, list[str]] = {}
     conditions = []
-    paging = ("skip", "take") if head else ("skip", "take", "sort", "cursor")
+    controls = ("skip", "take") if head else ("skip", "take", "sort", "cursor")
     for key, raw in pairs:
-        if key in paging or key in spec.extra:
+        if key in controls or key in spec.extra:
             params[key] = raw
             continue
         keyed = _KEYED_FILTER.fullmatch(key)

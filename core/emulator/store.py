@@ -114,7 +114,8 @@ class Store:
         well_id = self.well_ids.get((fields.get("chosenID"), fields.get("dataSource")))
         return self.wells.get(well_id) if well_id else None
 
-    def _identity_errors(self, i: int, well: dict, fields: dict) -> list[dict]:
+    @staticmethod
+    def _identity_errors(i: int, well: dict, fields: dict) -> list[dict]:
         """A well named by id keeps its chosenID and dataSource."""
         errors = []
         if fields.get("chosenID") not in (None, well["chosenID"]):
