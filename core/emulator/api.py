@@ -6,7 +6,8 @@ quotas when a request reaches `Api.answer`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from email.message import Message
@@ -405,16 +406,18 @@ class Api:
         hidden = HIDDEN.get(resource, ()) if measures else (*HIDDEN[resource], *surveys.MEASURES)
         return {name: value for name, value in record.items() if name not in hidden}
 
-    def _selected_records(self, resource: str, query: paging.ListQuery) -> list[dict]:
-        """The stored records a query may match (only the named wells' rows when it names
-        wells), under the store's lock."""
+    def _selected_records(self, resource: str, query: paging.ListQuery) -> Iterable[dict]:
+        """The stored records a query may match, in the store's order, read lazily under the
+        store's lock: rows only of the wells named, and from the cursor's well on."""
         store = self.settings.store
-        wells = next((value for name, op, value in query.conditions if name == "well"), None)
-        if resource in PRODUCTIONS and wells is not None:
-            by_well = store.productions[resource]
-            return [by_well[well][day] for well in sorted(wells) if well in by_well
-                    for day in sorted(by_well[well])]
-        return list(store.records(resource))
+        if resource not in PRODUCTIONS:
+            return store.records(resource)
+        by_well = store.productions[resource]
+        named = next((value for name, _, value in query.conditions if name == "well"), by_well)
+        wells = sorted(well for well in named if well in by_well)
+        if query.cursor is not None and query.sort is None:
+            wells = wells[bisect.bisect_left(wells, query.cursor.split("|")[0]):]
+        return (by_well[well][day] for well in wells for day in sorted(by_well[well]))
 
     def _list(self, request: Request, *, head: bool) -> Reply:
         resource = request.resource

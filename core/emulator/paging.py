@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -202,21 +203,24 @@ def _sort_value(value: Any) -> tuple:
 
 def select(records: Iterable[dict], spec: ListSpec, query: ListQuery) -> tuple[list, bool, str]:
     """One page of `records` (given in the store's order): (page, more after it, the cursor
-    of its next page). The cursor is "" when this query pages by skip."""
-    rows = [record for record in records if _matches(record, query.conditions, spec)]
-    if query.sort is not None:
-        field_name, direction = query.sort
-        rows.sort(key=lambda record: _sort_value(record.get(field_name)), reverse=direction < 0)
-    else:
-        field_name, direction = spec.default_order or ("", 1)
-        if direction < 0:
-            rows.reverse()
+    of its next page). The cursor is "" when this query pages by skip. In the store's own
+    order the records are read only as far as the page needs."""
+    field_name, direction = query.sort or spec.default_order or ("", 1)
     key = (lambda record: record["id"]) if field_name == "id" else _row_key
+    rows: Iterable[dict] = (record for record in records
+                            if _matches(record, query.conditions, spec))
     if query.cursor is not None:
-        rows = [record for record in rows
-                if (key(record) < query.cursor if direction < 0 else key(record) > query.cursor)]
-    page = rows[query.skip : query.skip + query.take]
-    has_next = len(rows) > query.skip + query.take
+        cursor = query.cursor
+        rows = (record for record in rows
+                if (key(record) < cursor if direction < 0 else key(record) > cursor))
+    if query.sort is not None:
+        rows = sorted(rows, key=lambda record: _sort_value(record.get(field_name)),
+                      reverse=direction < 0)
+    elif direction < 0:
+        rows = list(rows)[::-1]
+    end = query.skip + query.take
+    window = list(itertools.islice(rows, end + 1))
+    page, has_next = window[query.skip : end], len(window) > end
     by_cursor = query.sort is None or query.sort[0] == spec.cursor_sort
     if by_cursor and page and (query.cursor is not None or not query.skip_given):
         return page, has_next, _encode_cursor(key(page[-1]))
