@@ -511,7 +511,8 @@ def check_parity(workdir: Path, database: str) -> str:
             run(folder, "--limit", "50", expect=100)
             wells = [{k: v for k, v in w.items() if k not in ("id", "createdAt", "updatedAt")}
                      for w in emu.wells()]
-            daily = [{k: v for k, v in d.items() if k != "well"} for d in emu.daily_productions()]
+            daily = [{k: v for k, v in d.items() if k not in ("well", "createdAt", "updatedAt")}
+                     for d in emu.daily_productions()]
             stored[name] = json.dumps([wells, daily], sort_keys=True)  # 64 and 64.0 differ here
     if stored["project"] != stored["baseline"]:
         return "DIFFERENT records stored by the project and the baseline (first 50 rows)"

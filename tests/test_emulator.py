@@ -16,61 +16,24 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from api_calls import (
+    AUTH,
+    DAILY,
+    TIMEOUT,
+    WELLS,
+    daily,
+    errors_of,
+    get,
+    put,
+    put_raw,
+    results,
+    well,
+    whole_request_error,
+)
 from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN, MAX_BODY_BYTES, Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
-AUTH = {"x-api-key": DEFAULT_API_KEY, "Authorization": f"Bearer {DEFAULT_TOKEN}"}
-WELLS, DAILY = "/v1/wells", "/v1/daily-productions"
 ISSUER = "sync@example-project.iam.gserviceaccount.com"
-TIMEOUT = 10
-
-
-@pytest.fixture(scope="module")
-def server():
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emu(server):
-    server.reset()
-    return server
-
-
-def put(emu, path, records, headers=AUTH):
-    return requests.put(emu.base_url + path, json=records, headers=headers, timeout=TIMEOUT)
-
-
-def put_raw(emu, path, body, content_type="application/json", session=requests):
-    headers = dict(AUTH, **({"Content-Type": content_type} if content_type else {}))
-    return session.put(emu.base_url + path, data=body, headers=headers, timeout=TIMEOUT)
-
-
-def get(emu, path_and_query, headers=AUTH):
-    return requests.get(emu.base_url + path_and_query, headers=headers, timeout=TIMEOUT)
-
-
-def well(chosen_id="W1", data_source="internal", **fields):
-    return {"chosenID": chosen_id, "dataSource": data_source, **fields}
-
-
-def daily(date="2021-03-01", chosen_id="W1", data_source="internal", **fields):
-    return {"chosenID": chosen_id, "dataSource": data_source, "date": date, **fields}
-
-
-def results(response):
-    assert response.status_code == 207, response.text
-    return response.json()["results"]
-
-
-def errors_of(result):
-    assert (result["status"], result["code"]) == ("Error", 400), result
-    return {(error["name"], error["location"]) for error in result["errors"]}
-
-
-def whole_request_error(response, status):
-    assert response.status_code == status, response.text
-    return response.json()["name"]
 
 
 # -- credentials ----------------------------------------------------------------------------
@@ -249,10 +212,14 @@ def test_record_count_limits_are_inclusive(emu):
     [
         ("PUT", "/v1/wells/", 404),
         ("PUT", "/v1/daily-productions/", 404),
-        ("GET", "/v1/monthly-productions", 404),
+        ("GET", "/v1/projects", 404),
+        ("GET", "/v1/daily-productions/" + "a" * 24, 404),
+        ("PUT", "/v1/wells/" + "a" * 24 + "/x", 404),
         ("POST", WELLS, 405),
-        ("DELETE", DAILY, 405),
-        ("PATCH", WELLS, 405),
+        ("POST", DAILY, 405),
+        ("PATCH", DAILY, 405),
+        ("PUT", "/v1/wells/" + "a" * 24, 405),
+        ("DELETE", "/v1/ownership-qualifiers", 405),
     ],
     ids=lambda value: str(value),
 )
@@ -289,7 +256,7 @@ WELL_REFUSALS = [
     ("array-record", [well()], "RequestStructureError", "[0]"),
     ("unknown-field", well(wellname="x"), "FieldNameError", "[0].wellname"),
     ("snake-case-field", well(well_name="x"), "FieldNameError", "[0].well_name"),
-    ("read-only-id", well(id="a" * 24), "ReadOnlyFieldError", "[0].id"),
+    ("id-not-an-object-id", well(id="W1"), "ValueError", "[0].id"),
     ("read-only-createdAt", well(createdAt="2021-01-01"), "ReadOnlyFieldError", "[0].createdAt"),
     ("read-only-updatedAt", well(updatedAt="2021-01-01"), "ReadOnlyFieldError", "[0].updatedAt"),
     ("read-only-well", well(well="a" * 24), "ReadOnlyFieldError", "[0].well"),
@@ -484,8 +451,10 @@ def test_daily_key_is_the_utc_day(emu, well_id, date, stored_day):
     (result,) = results(put(emu, DAILY, [{"well": well_id, "date": date, "oil": 1}]))
     expected = f"{stored_day}T00:00:00.000Z"
     assert result == {"status": "OK", "code": 200, "well": well_id, "date": expected}
-    assert emu.daily_productions() == [{"well": well_id, "chosenID": "W1",
-                                        "dataSource": "internal", "date": expected, "oil": 1}]
+    (row,) = emu.daily_productions()
+    assert row.pop("createdAt") == row.pop("updatedAt")
+    assert row == {"well": well_id, "chosenID": "W1", "dataSource": "internal", "date": expected,
+                   "oil": 1}
 
 
 def test_daily_upsert_merges_and_null_does_not_clear(emu, well_id):
@@ -522,14 +491,17 @@ def test_daily_mixed_data_sources(emu, well_id):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        pytest.param("", ["W0", "W1", "W2", "W3", "W4", "X"], id="all"),
-        pytest.param("?take=2", ["W0", "W1"], id="take"),
-        pytest.param("?skip=4&take=1", ["W4"], id="skip-take"),
+        pytest.param("", ["X", "W4", "W3", "W2", "W1", "W0"], id="all-newest-first"),
+        pytest.param("?take=2", ["X", "W4"], id="take"),
+        pytest.param("?skip=4&take=1", ["W1"], id="skip-take"),
         pytest.param("?skip=10", [], id="skip-past-end"),
-        pytest.param("?take=200", ["W0", "W1", "W2", "W3", "W4", "X"], id="take-200"),
+        pytest.param("?take=1000", ["X", "W4", "W3", "W2", "W1", "W0"], id="take-1000"),
         pytest.param("?chosenID=W3", ["W3"], id="chosenID"),
+        pytest.param("?chosenID=W3&chosenID=X", ["X", "W3"], id="chosenID-twice"),
         pytest.param("?dataSource=other", ["X"], id="dataSource"),
-        pytest.param("?dataSource=internal&skip=3", ["W3", "W4"], id="filter-then-skip"),
+        pytest.param("?dataSource=internal&skip=3", ["W1", "W0"], id="filter-then-skip"),
+        pytest.param("?sort=chosenID", ["W0", "W1", "W2", "W3", "W4", "X"], id="sort"),
+        pytest.param("?sort=-chosenID&take=2", ["X", "W4"], id="sort-descending"),
     ],
 )
 def test_get_wells(emu, query, expected):
@@ -548,11 +520,16 @@ def test_get_takes_25_by_default(emu):
 @pytest.mark.parametrize(
     ("query", "name"),
     [
-        ("?take=201", "ValueError"),
+        ("?take=1001", "ValueError"),
+        ("?take=0", "ValueError"),
         ("?take=-1", "ValueError"),
-        ("?skip=x", "ValueError"),
-        ("?wellName=x", "FieldNameError"),
+        ("?take=2.5", "TypeError"),
+        ("?skip=x", "TypeError"),
+        ("?wellname=x", "FieldNameError"),
         ("?well=abc", "FieldNameError"),
+        ("?sort=elevation", "TypeError"),
+        ("?dataSource=manual", "ValueError"),
+        ("?skip=0&cursor=YQ==", "ValidationError"),
     ],
     ids=str,
 )
@@ -560,14 +537,15 @@ def test_get_wells_bad_query(emu, query, name):
     assert whole_request_error(get(emu, WELLS + query), 400) == name
 
 
-def test_get_daily_filters(emu, well_id):
-    results(put(emu, WELLS, [well("W2")]))
+def test_get_daily_rows_of_some_wells_in_a_date_range(emu, well_id):
+    (other,) = results(put(emu, WELLS, [well("W2")]))
     results(put(emu, DAILY, [daily("2021-03-01"), daily("2021-03-02", "W2"),
-                             daily("2021-03-03")]))
-    rows = get(emu, f"{DAILY}?well={well_id}").json()
-    assert [row["date"][:10] for row in rows] == ["2021-03-01", "2021-03-03"]
-    assert [row["chosenID"] for row in get(emu, f"{DAILY}?chosenID=W2").json()] == ["W2"]
-    assert len(get(emu, f"{DAILY}?dataSource=internal&take=1").json()) == 1
+                             daily("2021-03-03"), daily("2021-03-04")]))
+    rows = get(emu, f"{DAILY}?well={well_id}&date[gt]=2021-03-01&date[le]=2021-03-03").json()
+    assert [(row["well"], row["date"][:10]) for row in rows] == [(well_id, "2021-03-03")]
+    both = get(emu, f"{DAILY}?well={well_id}&well={other['id']}").json()
+    assert len(both) == 4 and "chosenID" not in both[0]  # GET shows no well identity on rows
+    assert whole_request_error(get(emu, f"{DAILY}?chosenID=W2"), 400) == "FieldNameError"
 
 
 # -- faults ---------------------------------------------------------------------------------
@@ -693,7 +671,8 @@ def test_stop_cuts_keep_alive_connections():
 
 def test_cli_prints_the_base_url_first_and_stops_on_sigterm():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    flags = ["--sink", "--quota", "--fail-next", "1", "--fail-status", "503", "--retry-after", "2"]
+    flags = ["--sink", "--quota", "--fail-next", "1", "--fail-status", "503", "--retry-after", "2",
+             "--read-quota", "5", "--drop-negative-volumes"]
     command = [sys.executable, "-m", "core.emulator", "--port", "0", *flags]
     with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as proc:
         try:

@@ -3,8 +3,9 @@ file; `--log-format json` makes both one JSON object a line, for log collectors.
 
 Every line carries the run id (core.report.RUN_ID) once a run has started; the line of each
 answered request carries `resource`, `request` (its number in the resource), `sent`,
-`accepted` and `rejected`, and the CLI's closing lines the counts of each resource. What the CLI prints itself (the summary, an `Error:` line) also goes
-to the file, so that an unattended run's file tells the whole story.
+`accepted` and `rejected`, and the CLI's closing lines the counts of each resource. What the
+CLI prints itself (the summary, an `Error:` line) also goes to the file, so that an
+unattended run's file tells the whole story.
 """
 
 import argparse
