@@ -61,6 +61,7 @@ class Outcome:
     status: str | None
     code: int | None
     message: str | None = None
+    id: str | None = None  # the record's ComboCurve id, when the answer gives it (wells)
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,9 @@ def _outcome(entry) -> Outcome:
         return Outcome(False, None, None, f"unreadable result {entry!r}")
     status, code = entry.get("status"), entry.get("code")
     if isinstance(status, str) and isinstance(code, int) and (status, code) in _ACCEPTED:
-        return _ACCEPTED[status, code]
+        found = entry.get("id")
+        return _ACCEPTED[status, code] if not isinstance(found, str) else \
+            Outcome(True, status, code, id=found)
     ok = status in ("Created", "OK") or code in (200, 201)
     message = None
     if not ok:

@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from .credentials import Secret, ServiceAccount
@@ -37,6 +38,7 @@ NOTIFY_FORMATS = ("slack", "teams", "json")
 NOTIFY_EVENTS = ("failure", "rejects", "success")
 SYSTEM_TRUST = "system"  # ca_bundle = "system": the operating system's trust store
 STATE_KEYS = {"path", "since"}
+RESOURCE_KEYS = {"write", "delete_missing"}
 STATE_FOLDER = ".combocurve"  # the ledger's default home, inside the project
 ENV_OVERRIDES = {"base_url": "COMBOCURVE_BASE_URL", "api_key": "COMBOCURVE_API_KEY",
                  "token": "COMBOCURVE_TOKEN", "service_account": "COMBOCURVE_SERVICE_ACCOUNT"}
@@ -137,6 +139,15 @@ class Query:
 
 
 @dataclass(frozen=True)
+class ResourceSettings:
+    """`[resources.<name>]`: how a resource is written, and whether records this project
+    wrote and the query no longer returns are deleted from ComboCurve."""
+
+    write: str = "put"
+    delete_missing: bool = False
+
+
+@dataclass(frozen=True)
 class StateSettings:
     """Where the ledger lives, and what `:since` is before a resource's first success."""
 
@@ -154,6 +165,7 @@ class Project:
     credentials: Credentials
     queries: tuple[Query, ...]  # in upload order: wells before daily productions
     state: StateSettings  # the ledger's folder and the first `:since`
+    settings: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))  # by name
     network: Network = Network()
     notify: NotifySettings = NotifySettings()
 
@@ -162,6 +174,10 @@ class Project:
             if query.resource.name == resource_name:
                 return query
         raise ProjectError(f"{self.folder}: no resources/{resource_name}.sql in this project")
+
+    def settings_for(self, resource_name: str) -> ResourceSettings:
+        """The `[resources.<name>]` settings of a resource, or the defaults."""
+        return self.settings.get(resource_name) or ResourceSettings()
 
     @property
     def state_folder(self) -> Path:
@@ -198,12 +214,14 @@ def load_project(project_dir=None, *, require_credentials: bool = True,
         raise ProjectError(f"{folder} is not a ComboCurve Sync project: no resources/*.sql "
                            "(add resources/wells.sql or resources/daily-productions.sql)")
     config = _read_toml(config_file)
-    _check_keys(config, {"connection", "combocurve", "notify", "state", *CONNECTION_TYPES}, "",
+    _check_keys(config, {"connection", "combocurve", "notify", "state", "resources",
+                         *CONNECTION_TYPES}, "",
                 config_file)
     connection = _connection(config, config_file, folder)
     base_url, credentials = _combocurve(config, config_file, folder, base_url)
     project = Project(folder, connection, base_url, credentials, queries,
                       _state(config, config_file, folder),
+                      settings=_resource_settings(config, config_file),
                       network=_network(config, config_file, folder),
                       notify=_notify(config, config_file))
     if require_credentials:
@@ -347,6 +365,29 @@ def _sqlite_connection(values: dict, config_file: Path, folder: Path) -> Connect
     return Connection(type="sqlite", database=resolve(database, "[sqlite] database"),
                       attach={name: resolve(path, f"[sqlite.attach] {name}")
                               for name, path in attach.items()})
+
+
+def _resource_settings(config: dict, config_file: Path) -> MappingProxyType:
+    """`[resources.<name>]` tables: `write` (one of the resource's ways, e.g. put or patch for
+    wells) and `delete_missing` (true or false)."""
+    tables = _section(config, "resources", config_file, required=False)
+    _check_keys(tables, set(RESOURCES), "resources", config_file)
+    found = {}
+    for name, table in tables.items():
+        where = f"[resources.{name}]"
+        if not isinstance(table, dict):
+            raise ProjectError(f"{config_file}: {where} must be a table of settings")
+        _check_keys(table, RESOURCE_KEYS, f"resources.{name}", config_file)
+        writes = RESOURCES[name].writes
+        write = _expand(table.get("write", writes[0]), f"{where} write", config_file)
+        if write not in writes:
+            raise ProjectError(f"{config_file}: {where} write = {write!r}: {name} can be "
+                               f"written with {' or '.join(repr(w) for w in writes)}")
+        delete_missing = table.get("delete_missing", False)
+        if not isinstance(delete_missing, bool):
+            raise ProjectError(f"{config_file}: {where} delete_missing must be true or false")
+        found[name] = ResourceSettings(write, delete_missing)
+    return MappingProxyType(found)
 
 
 def _state(config: dict, config_file: Path, folder: Path) -> StateSettings:

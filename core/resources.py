@@ -60,16 +60,17 @@ class Resource:
     identity: tuple[tuple[str, ...], ...]
     fields: MappingProxyType = field(repr=False)
     by_match_key: MappingProxyType = field(repr=False)
+    writes: tuple[str, ...] = ("put",)  # how it may be written; the first is the default
 
     @classmethod
     def build(cls, name: str, path: str, max_records: int, noun: str, fields: list[Field], *,
-              identity: tuple[tuple[str, ...], ...]):
+              identity: tuple[tuple[str, ...], ...], writes: tuple[str, ...] = ("put",)):
         by_name = {f.name: f for f in fields}
         by_key = {match_key(f.name): f for f in fields}
         assert len(by_key) == len(by_name), f"{name}: two fields match the same column"
         assert all(n in by_name for names in identity for n in names), f"{name}: identity"
         return cls(name, path, max_records, noun, identity,
-                   MappingProxyType(by_name), MappingProxyType(by_key))
+                   MappingProxyType(by_name), MappingProxyType(by_key), writes)
 
     def field_for(self, column: str) -> Field | None:
         """The field a query column feeds, or None when it is no field of this resource."""
@@ -124,7 +125,7 @@ WELLS = Resource.build("wells", "/v1/wells", 1000, "well", [
     *_fields(NUMBER, _numbered("customNumber", 20)),
     *_fields(DATE, _numbered("customDate", 20)),
     *_fields(BOOLEAN, _numbered("customBool", 5)),
-], identity=(("dataSource", "chosenID"), ("dataSource", "api14")))
+], identity=(("dataSource", "chosenID"), ("dataSource", "api14")), writes=("put", "patch"))
 
 DAILY_PRODUCTIONS = Resource.build("daily-productions", "/v1/daily-productions", 20000,
                                    "daily production", [

@@ -45,6 +45,7 @@ FORMAT = "combocurve-sync ledger"
 VERSION = 1
 LEDGER_FILE, LOCK_FILE, HOLDER_FILE = "ledger.sqlite", "run.lock", "run.json"
 NEW, CHANGED, UNCHANGED = 0, 1, 2
+COMBOCURVE_ID = "combocurve_id"  # the column of a record's id in ComboCurve, where known
 UNKNOWN_HASH = 0  # a record whose hash is no longer trusted (mapping changed, full refresh)
 COMPACT_AT = 0.25  # fold the log into the snapshot once it holds this share of its records
 MIN_COMPACT = 50_000  # ...but never for fewer records than this
@@ -310,6 +311,13 @@ class ResourceState:
     def known(self) -> int:
         return len(self._keys)
 
+    def held(self) -> pa.Table:
+        """Everything the ledger holds for this resource, in key order: key_hash,
+        record_hash, run, accepted_at, the identity fields, and combocurve_id where known."""
+        if self.resource_id is None or self.ledger._db is None:
+            return _empty_table()
+        return self.ledger._merged(self.resource_id)
+
     def classify(self, key_hashes: np.ndarray, record_hashes: np.ndarray) -> np.ndarray:
         """NEW, CHANGED or UNCHANGED for each record, against what ComboCurve accepted."""
         verdict = np.full(len(key_hashes), NEW, dtype=np.int8)
@@ -322,9 +330,10 @@ class ResourceState:
         return verdict
 
     def record(self, key_hashes: np.ndarray, record_hashes: np.ndarray, keys,
-               accepted_at: datetime | None = None) -> None:
+               accepted_at: datetime | None = None, ids=None) -> None:
         """Write records ComboCurve accepted, in one transaction (`keys`: their identity
-        fields, a DataFrame). Raises LedgerError when the ledger cannot be written."""
+        fields, a DataFrame; `ids`: their ComboCurve ids where the answer gave them, kept as
+        `combocurve_id`). Raises LedgerError when the ledger cannot be written."""
         if not len(key_hashes):
             return
         moment = int((accepted_at or now_utc()).timestamp())
@@ -334,6 +343,8 @@ class ResourceState:
                    "accepted_at": pa.array(np.full(len(key_hashes), moment, np.uint32))}
         for name in keys.columns:
             columns[name] = pa.array(keys[name].to_numpy(dtype=object), pa.string())
+        if ids is not None:
+            columns[COMBOCURVE_ID] = pa.array(list(ids), pa.string())
         data = _encode(pa.table(columns))
         with self.ledger._transaction() as db:
             db.execute("INSERT INTO log (resource, records, data) VALUES (?, ?, ?)",

@@ -210,7 +210,7 @@ class Uploads:
         accepted = np.fromiter((o.ok for o in result.outcomes), dtype=bool, count=len(batch))
         report.accepted += int(accepted.sum())
         self.answered += 1
-        self._record(batch, accepted)
+        self._record(batch, accepted, result.outcomes)
         for position in np.flatnonzero(~accepted):
             self._reject(batch, position, "rejected",
                          f"API: {result.outcomes[position].message}")
@@ -225,15 +225,17 @@ class Uploads:
         if self.snapshot is not None:
             self.snapshot.add(batch.records, batch.pages, result.outcomes)
 
-    def _record(self, batch: Batch, accepted: np.ndarray) -> None:
+    def _record(self, batch: Batch, accepted: np.ndarray, outcomes) -> None:
         """What the API accepted goes into the ledger, one transaction per answer; a ledger
         that cannot be written stops the sending (those records go again next time)."""
         if self.state is None or self.ledger_failed:
             return
         positions = np.flatnonzero(accepted)
         try:
+            ids = [outcomes[p].id for p in positions]
             self.state.record(batch.key_hashes[positions], batch.record_hashes[positions],
-                              batch.keys.iloc[positions])
+                              batch.keys.iloc[positions],
+                              ids=ids if any(i is not None for i in ids) else None)
         except LedgerError as exc:
             message = self.run.redact(str(exc))
             self.report.errors.append(message)

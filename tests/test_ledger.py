@@ -482,3 +482,15 @@ def test_state_shows_the_ledger_and_forget_clears_a_resource(project, emulator):
     assert "daily-productions" not in set(after["resource"])
     assert again.resource("daily-productions").records_sent == WELLS * DAYS
     assert again.resource("wells").records_sent == 0
+
+
+def test_the_ledger_keeps_the_ids_combocurve_gave(project, emulator):
+    from core.state import COMBOCURVE_ID, Ledger
+
+    start(project, base_url=emulator.base_url, resources=["wells"])
+
+    ledger = Ledger.read(project / ".combocurve")
+    held = ledger.records(emulator.base_url, "wells").to_pandas()
+    ledger.close()
+    stored = {w["chosenID"]: w["id"] for w in emulator.wells()}
+    assert dict(zip(held["chosenID"], held[COMBOCURVE_ID], strict=True)) == stored
