@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
+from . import sqltext
 from .errors import SourceError
 from .project import Connection, Query
 
@@ -28,21 +29,17 @@ log = logging.getLogger(__name__)
 
 DRIVERS = {"mysql": "mysql+pymysql", "postgres": "postgresql+psycopg",
            "sqlserver": "mssql+pymssql", "sqlite": "sqlite"}
+# a row limit of the query's own at its end: then the query is wrapped, not appended to
 _ENDS_WITH_LIMIT = re.compile(
-    r"\b(limit\s+\d+(\s*(,|offset)\s*\d+)?|offset\s+\d+\s+rows?(\s+fetch\s+.+\s+only)?"
+    r"\b(limit\s+(\d+|all)(\s*(,|offset)\s*\d+)?|offset\s+\d+\s+rows?(\s+fetch\s+.+\s+only)?"
     r"|fetch\s+(first|next)\s+.+\s+only)$", re.IGNORECASE | re.DOTALL)
-_TRAILING_COMMENT_LINES = re.compile(r"(\n[ \t]*--[^\n]*)+$")
 
 
-def _statement(sql: str) -> str:
-    """The query without trailing comment lines and semicolons, so that SQL can follow it."""
-    return _TRAILING_COMMENT_LINES.sub("", "\n" + sql).strip().rstrip(";").rstrip()
-
-
-def limited_sql(sql: str, limit: int) -> str:
-    """`sql` returning at most `limit` rows (LIMIT dialects), keeping the query's own order."""
-    body = _statement(sql)
-    if _ENDS_WITH_LIMIT.search(body):
+def limited_sql(sql: str, limit: int, kind: str | None = None) -> str:
+    """`sql` returning at most `limit` rows (LIMIT dialects), keeping the query's own order;
+    whatever comments and semicolons close the query, the LIMIT lands after its code."""
+    body = sqltext.statement(sql, kind)
+    if _ENDS_WITH_LIMIT.search(sqltext.masked(body, kind).rstrip()):
         return f"SELECT * FROM (\n{body}\n) AS combocurve_limited LIMIT {limit}"
     return f"{body}\nLIMIT {limit}"
 
@@ -68,7 +65,8 @@ class Source:
 
     def count_rows(self, query: Query) -> int | None:
         """How many rows the query returns, or None when the database cannot say cheaply."""
-        sql = f"SELECT COUNT(*) FROM (\n{_statement(query.sql)}\n) AS combocurve_count"
+        body = sqltext.statement(query.sql, self.connection.type)
+        sql = f"SELECT COUNT(*) FROM (\n{body}\n) AS combocurve_count"
         try:
             with self._connect(query) as conn:
                 return int(conn.exec_driver_sql(sql).scalar())
@@ -96,11 +94,12 @@ class Source:
 
     def _execute(self, conn, query: Query, *, limit: int):
         """Run the query with at most `limit` rows (None: no limit); SQL Server caps the session."""
-        sql = query.sql
-        if limit is not None and self.connection.type == "sqlserver":
+        kind = self.connection.type
+        sql = sqltext.statement(query.sql, kind)  # as written, minus what closes it
+        if limit is not None and kind == "sqlserver":
             conn.exec_driver_sql(f"SET ROWCOUNT {max(int(limit), 1)}")  # 0 would mean no cap
         elif limit is not None:
-            sql = limited_sql(sql, limit)
+            sql = limited_sql(sql, limit, kind)
         try:
             return conn.exec_driver_sql(sql)
         except sa.exc.DBAPIError as exc:
