@@ -6,6 +6,7 @@ that names the folder, file or key at fault and says what to do about it.
 
 import dataclasses
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from . import sqltext
 from .credentials import Secret, ServiceAccount
 from .errors import ProjectError
 from .resources import FILE_ALIASES, RESOURCES, Resource, resource_for_file
@@ -27,6 +29,8 @@ COMBOCURVE_KEYS = {"base_url", "api_key", "token", "service_account"}
 ENV_OVERRIDES = {"base_url": "COMBOCURVE_BASE_URL", "api_key": "COMBOCURVE_API_KEY",
                  "token": "COMBOCURVE_TOKEN", "service_account": "COMBOCURVE_SERVICE_ACCOUNT"}
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+MAX_CONNECT_TIMEOUT = 3600  # seconds: more is a typo (or infinity), not a setting
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ class Project:
         raise ProjectError(f"{self.folder}: no resources/{resource_name}.sql in this project")
 
     def with_base_url(self, base_url: str) -> "Project":
-        return dataclasses.replace(self, base_url=base_url.rstrip("/"))
+        return dataclasses.replace(self, base_url=check_base_url(base_url, "--base-url"))
 
     def require_credentials(self) -> None:
         if not self.credentials.complete:
@@ -135,6 +139,7 @@ def load_project(project_dir=None, *, require_credentials: bool = True,
     config = _read_toml(config_file)
     _check_keys(config, {"connection", "combocurve", *CONNECTION_TYPES}, "", config_file)
     connection = _connection(config, config_file, folder)
+    _check_code(queries, connection.type)
     base_url, credentials = _combocurve(config, config_file, folder, base_url)
     project = Project(folder, connection, base_url, credentials, queries)
     if require_credentials:
@@ -143,27 +148,66 @@ def load_project(project_dir=None, *, require_credentials: bool = True,
 
 
 def _find_queries(folder: Path) -> tuple[Query, ...]:
-    files = sorted((folder / "resources").glob("*.sql"))
+    """The `.sql` files of resources/, matched in any letter case (WELLS.SQL feeds wells)."""
+    resources = folder / "resources"
+    try:
+        files = sorted(resources.iterdir()) if resources.is_dir() else []
+    except OSError as exc:
+        raise ProjectError(f"{resources}: cannot list the folder ({exc.strerror})") from None
     by_resource: dict[str, Query] = {}
     for file in files:
-        resource = resource_for_file(file.stem)
+        if file.suffix.lower() != ".sql":  # notes, editor backups (wells.sql~)
+            continue
+        resource = resource_for_file(file.stem.lower())
         if resource is None:
             names = ", ".join(f"{n}.sql" for n in [*RESOURCES, *FILE_ALIASES])
             raise ProjectError(f"{file}: unknown resource '{file.stem}'; supported: {names}")
         if resource.name in by_resource:
             raise ProjectError(f"{file}: resource '{resource.name}' is already read from "
                                f"{by_resource[resource.name].file.name}; keep one of the two")
-        sql = file.read_text(encoding="utf-8-sig").strip().rstrip(";").strip()
-        if not sql:
+        sql = read_text(file, "query").strip()
+        if not sql.strip(" \t\r\n;"):
             raise ProjectError(f"{file}: the file is empty; write the SELECT for {resource.name}")
         by_resource[resource.name] = Query(resource, file, sql)
     return tuple(by_resource[name] for name in RESOURCES if name in by_resource)
 
 
-def _read_toml(config_file: Path) -> dict:
+def read_text(file: Path, what: str) -> str:
+    """A project file's text (UTF-8, a byte-order mark allowed), or a ProjectError saying why
+    it cannot be read: a folder, a dangling link, a device, UTF-16, bytes that are not UTF-8."""
+    if not file.is_file():
+        if file.is_symlink() and not file.exists():
+            why = f"a link to {os.readlink(file)}, which does not exist"
+        elif file.is_dir():
+            why = f"a folder, not a {what} file"
+        else:
+            why = f"not a regular {what} file"
+        raise ProjectError(f"{file}: {why}")
     try:
-        with config_file.open("rb") as handle:
-            return tomllib.load(handle)
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ProjectError(f"{file}: cannot read the {what} file ({exc.strerror})") from None
+    if data.startswith(_UTF16_MARKS):
+        raise ProjectError(f"{file}: saved as UTF-16; save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")  # Windows editors may start the file with a BOM
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ProjectError(f"{file}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+                           f"{line}); save it as UTF-8") from None
+
+
+def _check_code(queries: tuple[Query, ...], kind: str) -> None:
+    for query in queries:
+        if sqltext.only_comments(query.sql, kind):
+            raise ProjectError(f"{query.file}: holds only comments; write the SELECT for "
+                               f"{query.resource.name}")
+
+
+def _read_toml(config_file: Path) -> dict:
+    text = read_text(config_file, "configuration")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"{config_file}: invalid TOML: {exc}") from None
 
@@ -235,22 +279,55 @@ def _connection(config: dict, config_file: Path, folder: Path) -> Connection:
         raise ProjectError(f"{config_file}: [{kind}] options must be a table of driver options")
     return Connection(
         type=kind, host=values["host"], user=values["user"],
-        port=_number(values.get("port", DEFAULT_PORTS[kind]), f"[{kind}] port", config_file, int),
+        port=_port(values.get("port", DEFAULT_PORTS[kind]), f"[{kind}] port", config_file),
         password=Secret(values["password"]) if values.get("password") else None,
         database=values.get("database") or None,
         options={k: _expand(v, f"[{kind}.options] {k}", config_file) for k, v in options.items()},
-        connect_timeout=_number(values.get("connect_timeout", 10), f"[{kind}] connect_timeout",
-                                config_file, float))
+        connect_timeout=_seconds(values.get("connect_timeout", 10), f"[{kind}] connect_timeout",
+                                 config_file))
 
 
-def _number(value, where: str, config_file: Path, kind: type):
+def _port(value, where: str, config_file: Path) -> int:
+    """A TCP port: a whole number from 1 to 65535 (digits from a ${VAR} are fine)."""
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and text.isascii() and text.isdigit():
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ProjectError(f"{config_file}: {where} must be a whole number from 1 to 65535, "
+                           f"not {value!r}")
+    return value
+
+
+def _seconds(value, where: str, config_file: Path) -> float:
+    """A duration in seconds: above 0, finite and at most MAX_CONNECT_TIMEOUT."""
     try:
-        number = kind(value)
+        number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):
-        number = None
-    if number is None or number <= 0 or isinstance(value, bool):
-        raise ProjectError(f"{config_file}: {where} must be a positive number, not {value!r}")
+        number = math.nan
+    if not 0 < number <= MAX_CONNECT_TIMEOUT:  # also refuses NaN and infinity
+        raise ProjectError(f"{config_file}: {where} must be a number of seconds above 0 and at "
+                           f"most {MAX_CONNECT_TIMEOUT}, not {value!r}")
     return number
+
+
+def check_base_url(url: str, where: str) -> str:
+    """The API base URL without its trailing slash; a ProjectError naming `where` when it is no
+    plain http(s) URL (a bad port or bracket, a user name or password, a query)."""
+    base_url = url.strip().rstrip("/")
+    hint = "an http(s) URL such as https://test-api.combocurve.com"
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 - a port out of range or not a number raises here
+    except ValueError as exc:
+        raise ProjectError(f"{where} '{base_url}' is not {hint} ({exc})") from None
+    if parts.username is not None or parts.password is not None:  # never echo credentials
+        raise ProjectError(f"{where} holds a user name or password; give only the scheme, host "
+                           "and port, and the credentials in [combocurve]")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProjectError(f"{where} '{base_url}' is not {hint}")
+    if parts.query or parts.fragment:
+        raise ProjectError(f"{where} '{base_url}' is not {hint} (no ?query or #fragment)")
+    return base_url
 
 
 def _sqlite_connection(values: dict, config_file: Path, folder: Path) -> Connection:
@@ -290,11 +367,14 @@ def _combocurve(config: dict, config_file: Path, folder: Path, base_url_override
                                   missing_ok=True)
         except LookupError:
             values[key] = None  # an unset credential is "no credential", checked later
-    base_url = (base_url_override or values["base_url"] or DEFAULT_BASE_URL).rstrip("/")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ProjectError(f"{config_file}: [combocurve] base_url '{base_url}' is not an "
-                           "http(s) URL such as https://test-api.combocurve.com")
+    if base_url_override:
+        base_url = check_base_url(base_url_override, "--base-url")
+    elif values["base_url"]:
+        where = ENV_OVERRIDES["base_url"] if os.environ.get(ENV_OVERRIDES["base_url"]) \
+            else "[combocurve] base_url"
+        base_url = check_base_url(values["base_url"], f"{config_file}: {where}")
+    else:
+        base_url = DEFAULT_BASE_URL
     account = None
     if values["service_account"]:
         account = ServiceAccount.load(folder / values["service_account"])
