@@ -195,20 +195,22 @@ _ACCEPTED = {(status, code): Outcome(True, status, code)
 
 
 def _outcome(entry) -> Outcome:
+    """A record is accepted only when its status and its code both say so: an entry whose
+    status says Error while its code says 200 (or the reverse) is a failure."""
     if not isinstance(entry, dict):
         return Outcome(False, None, None, f"unreadable result {entry!r}")
     status, code = entry.get("status"), entry.get("code")
-    if isinstance(status, str) and isinstance(code, int) and (status, code) in _ACCEPTED:
+    if isinstance(status, str) and type(code) is int and (status, code) in _ACCEPTED:
         return _ACCEPTED[status, code]
-    ok = status in ("Created", "OK") or code in (200, 201)
+    ok = status in ("Created", "OK") and type(code) is int and code in (200, 201)
     message = None
     if not ok:
         errors = entry.get("errors") or []
         message = "; ".join(
             f"{e.get('name', 'Error')}: {e.get('message', '')}"
             + (f" at {e['location']}" if e.get("location") else "")
-            for e in errors if isinstance(e, dict)) or f"{status} {code}"
-    return Outcome(ok, status, code if isinstance(code, int) else None, message)
+            for e in errors if isinstance(e, dict)) or f"status {status!r}, code {code!r}"
+    return Outcome(ok, status, code if type(code) is int else None, message)
 
 
 def error_detail(response: requests.Response) -> str:

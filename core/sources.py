@@ -85,12 +85,13 @@ class Source:
     # -- internals ---------------------------------------------------------------------------
 
     def _connect(self, query: Query):
+        where = self.connection.describe()
         try:
             return self._get_engine().connect().execution_options(
                 stream_results=True, no_parameters=True)
         except sa.exc.DBAPIError as exc:
-            raise SourceError(f"{self.connection.describe()}: cannot connect: "
-                              f"{driver_message(exc)}") from None
+            raise SourceError(f"{where}: cannot connect: {driver_message(exc)}") from None
+
 
     def _execute(self, conn, query: Query, *, limit: int):
         """Run the query with at most `limit` rows (None: no limit); SQL Server caps the session."""
@@ -203,8 +204,8 @@ def _create_engine(connection: Connection, stream_hold_seconds: int):
     if kind == "sqlite":
         url = URL.create("sqlite", database=connection.database)
         engine = sa.create_engine(url, poolclass=NullPool)
-        setup = [f"ATTACH DATABASE '{path}' AS \"{name}\""
-                 for name, path in connection.attach.items()] + ["PRAGMA query_only = ON"]
+        setup = [(f"ATTACH DATABASE '{path}' AS \"{name}\"",)
+                 for name, path in connection.attach.items()] + [("PRAGMA query_only = ON",)]
     else:
         url = URL.create(DRIVERS[kind], username=connection.user,
                          password=connection.password.reveal() if connection.password else None,
@@ -214,18 +215,38 @@ def _create_engine(connection: Connection, stream_hold_seconds: int):
         engine = sa.create_engine(url, poolclass=NullPool,
                                   connect_args=_connect_args(connection))
         setup = _session_setup(kind, stream_hold_seconds)
-    if setup:
-        @sa.event.listens_for(engine, "connect")
-        def _prepare_session(dbapi_connection, _record):
-            if hasattr(dbapi_connection, "_read_timeout"):  # PyMySQL: reads may wait for long
-                dbapi_connection._read_timeout = None
-            cursor = dbapi_connection.cursor()
-            try:
-                for statement in setup:
-                    cursor.execute(statement)
-            finally:
-                cursor.close()
+
+    @sa.event.listens_for(engine, "connect")
+    def _prepare_session(dbapi_connection, _record):
+        _decode_every_value(kind, dbapi_connection)
+        if hasattr(dbapi_connection, "_read_timeout"):  # PyMySQL: reads may wait for long
+            dbapi_connection._read_timeout = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for statement in setup:
+                cursor.execute(*statement)
+        finally:
+            cursor.close()
     return engine
+
+
+def _decode_every_value(kind: str, dbapi_connection) -> None:
+    """No value may fail a whole page: what the driver cannot turn into a Python object comes
+    as the database's text (or bytes) and transform rejects its row with a reason."""
+    if kind == "sqlite":  # invalid UTF-8 in a TEXT value: bytes, not an error for the page
+        dbapi_connection.text_factory = _text_or_bytes
+    elif kind == "postgres":  # 'infinity', years beyond 9999 or BC, time 24:00: all text
+        from psycopg.types.string import TextLoader
+
+        for name in ("date", "timestamp", "timestamptz", "time", "timetz", "interval"):
+            dbapi_connection.adapters.register_loader(name, TextLoader)
+
+
+def _text_or_bytes(raw: bytes) -> str | bytes:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
 
 
 def _connect_args(connection: Connection) -> dict:
@@ -235,23 +256,29 @@ def _connect_args(connection: Connection) -> dict:
                 "conv": _mysql_conversions()}
     if connection.type == "postgres":
         return {"connect_timeout": max(1, round(timeout)),
-                "options": "-c TimeZone=UTC -c default_transaction_read_only=on"}
+                "options": "-c TimeZone=UTC -c DateStyle=ISO -c default_transaction_read_only=on"}
     return {"login_timeout": max(1, round(timeout))}
 
 
 def _mysql_conversions() -> dict:
     """PyMySQL's decoders, but dates stay text: parsing them one by one in Python is a third of
-    the driver's time per row, and transform parses a whole page of them at once."""
+    the driver's time per row, and transform parses a whole page of them at once. TIME stays
+    text too ('26:00:00', not a timedelta's '1 day, 2:00:00'), and BIT is a number, so that a
+    BIT(1) flag reads as 0 or 1."""
     from pymysql.constants import FIELD_TYPE
     from pymysql.converters import conversions, through
 
-    dates = (FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP, FIELD_TYPE.DATE)
-    return {**conversions, **dict.fromkeys(dates, through)}
+    texts = (FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP, FIELD_TYPE.DATE, FIELD_TYPE.TIME)
+    return {**conversions, **dict.fromkeys(texts, through), FIELD_TYPE.BIT: _bits}
 
 
-def _session_setup(kind: str, stream_hold_seconds: int) -> list[str]:
+def _bits(raw: bytes) -> int:
+    return int.from_bytes(raw, "big")
+
+
+def _session_setup(kind: str, stream_hold_seconds: int) -> list[tuple]:
     if kind == "mysql":
-        return ["SET time_zone = '+00:00'",
-                f"SET SESSION net_write_timeout = {int(stream_hold_seconds)}",
-                "SET SESSION TRANSACTION READ ONLY"]
+        return [("SET time_zone = '+00:00'",),
+                (f"SET SESSION net_write_timeout = {int(stream_hold_seconds)}",),
+                ("SET SESSION TRANSACTION READ ONLY",)]
     return []

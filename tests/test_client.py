@@ -1,12 +1,14 @@
-"""The client's own arithmetic: the quota window, back-off bounds, Retry-After forms."""
+"""The client's own arithmetic: the quota window, back-off bounds, Retry-After forms, and what
+a 207 answer says of each record."""
 
 import email.utils
 import time
 
+import orjson
 import pytest
 import requests
 
-from core.client import RateLimiter, RetryPolicy, WaitBudget, retry_after
+from core.client import RateLimiter, RetryPolicy, WaitBudget, parse_multi_status, retry_after
 
 
 class FakeClock:
@@ -71,3 +73,29 @@ def test_retry_after_forms(header, expected):
     value = retry_after(response)
 
     assert value == (pytest.approx(expected, abs=1.5) if expected else expected)
+
+
+def _multi_status(*results) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 207
+    response._content = orjson.dumps({"results": list(results)})
+    return response
+
+
+@pytest.mark.parametrize(("entry", "ok", "message"), [
+    ({"status": "OK", "code": 200}, True, None),
+    ({"status": "Created", "code": 201}, True, None),
+    ({"status": "Error", "code": 200}, False, "status 'Error', code 200"),
+    ({"status": "OK", "code": 400, "errors": [{"name": "ValueError", "message": "bad"}]},
+     False, "ValueError: bad"),
+    ({"status": "Failed", "code": 201}, False, "status 'Failed', code 201"),
+    ({"status": "OK"}, False, "status 'OK', code None"),
+    ({"code": 200}, False, "status None, code 200"),
+    ({"status": "OK", "code": "200"}, False, "status 'OK', code '200'"),
+    ({"status": "OK", "code": True}, False, "status 'OK', code True"),
+    ("OK", False, "unreadable result 'OK'"),
+])
+def test_a_record_is_accepted_only_when_status_and_code_agree(entry, ok, message):
+    [outcome] = parse_multi_status(_multi_status(entry), 1)
+
+    assert (outcome.ok, outcome.message) == (ok, message)
