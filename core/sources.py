@@ -11,9 +11,12 @@ Lessons this module is built on (see ../shared/design/architecture.md):
 Every session is read-only and pinned to UTC.
 """
 
+import difflib
+import inspect
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,8 +25,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from . import sqltext
-from .errors import SourceError
-from .project import Connection, Query
+from .errors import ProjectError, SourceError
+from .project import CONFIG_FILE, Connection, Query
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +94,11 @@ class Source:
                 stream_results=True, no_parameters=True)
         except sa.exc.DBAPIError as exc:
             raise SourceError(f"{where}: cannot connect: {driver_message(exc)}") from None
-
+        except (TypeError, ValueError) as exc:  # the driver refused an option's value
+            raise ProjectError(f"{CONFIG_FILE}: [{self.connection.type}.options]: the driver "
+                               f"refused them: {exc}") from None
+        except OSError as exc:  # e.g. a certificate file the TLS library cannot read
+            raise SourceError(f"{where}: cannot connect: {exc}") from None
 
     def _execute(self, conn, query: Query, *, limit: int):
         """Run the query with at most `limit` rows (None: no limit); SQL Server caps the session."""
@@ -204,9 +211,10 @@ def _create_engine(connection: Connection, stream_hold_seconds: int):
     if kind == "sqlite":
         url = URL.create("sqlite", database=connection.database)
         engine = sa.create_engine(url, poolclass=NullPool)
-        setup = [(f"ATTACH DATABASE '{path}' AS \"{name}\"",)
+        setup = [("ATTACH DATABASE ? AS ?", (path, name))  # any path, any name: parameters
                  for name, path in connection.attach.items()] + [("PRAGMA query_only = ON",)]
     else:
+        check_options(connection)
         url = URL.create(DRIVERS[kind], username=connection.user,
                          password=connection.password.reveal() if connection.password else None,
                          host=connection.host, port=connection.port,
@@ -247,6 +255,50 @@ def _text_or_bytes(raw: bytes) -> str | bytes:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw
+
+
+# Driver options naming a file (or a folder) that must exist; PostgreSQL's sslrootcert may also
+# be 'system' (the operating system's certificates).
+_FILE_OPTIONS = {"mysql": {"ssl_ca", "ssl_cert", "ssl_key", "read_default_file"},
+                 "postgres": {"sslrootcert", "sslcert", "sslkey", "sslcrl", "passfile"}}
+_FOLDER_OPTIONS = {"mysql": {"ssl_capath"}, "postgres": {"sslcrldir"}}
+_SECTION_KEYS = {"host", "port", "user", "password", "passwd", "database", "db", "dbname",
+                 "connect_timeout"}  # set in the section itself, not among the options
+
+
+def check_options(connection: Connection) -> None:
+    """Refuse driver options the driver does not know or that name a missing file, before
+    connecting: the driver would raise a TypeError or an OSError with no word of the project."""
+    kind = connection.type
+    known = _driver_options(kind)
+    where = f"{CONFIG_FILE}: [{kind}.options]"
+    for name, value in connection.options.items():
+        if name in _SECTION_KEYS:
+            raise ProjectError(f"{where} {name}: set it in [{kind}] itself")
+        if known is not None and name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ProjectError(f"{where} {name} is not an option of the {kind} driver{hint}")
+        path = Path(str(value)).expanduser()
+        if name in _FILE_OPTIONS.get(kind, ()) and value != "system" and not path.is_file():
+            raise ProjectError(f"{where} {name}: no file {path}")
+        if name in _FOLDER_OPTIONS.get(kind, ()) and not path.is_dir():
+            raise ProjectError(f"{where} {name}: no folder {path}")
+
+
+def _driver_options(kind: str) -> set[str] | None:
+    """The option names a driver takes, or None when it cannot say."""
+    if kind == "mysql":
+        import pymysql
+
+        parameters = inspect.signature(pymysql.connections.Connection.__init__).parameters
+        # SQLAlchemy turns these into PyMySQL's ssl={...}
+        return set(parameters) - {"self"} | {"ssl_capath", "ssl_cipher", "ssl_check_hostname"}
+    if kind == "postgres":
+        import psycopg
+
+        return {option.keyword.decode() for option in psycopg.pq.Conninfo.get_defaults()}
+    return None
 
 
 def _connect_args(connection: Connection) -> dict:
