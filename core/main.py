@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .client import ApiClient, Outcome, RetryPolicy
-from .credentials import BearerToken
+from .credentials import BearerToken, Redactor
 from .errors import AuthError, SourceError, SyncError, UploadError, UsageError
 from .project import Project, Query, load_project
 from .rejects import RejectsFile
@@ -129,6 +129,7 @@ class Run:
         self.project, self.options = project, options
         self.run_id = new_run_id()
         self.report = RunReport(self.run_id, dry_run=options.dry_run)
+        self.redact = Redactor(project.named_secrets())  # defence in depth for every message
         self.source = Source(project.connection,
                              stream_hold_seconds=int(options.retry.max_wait) + 600)
         self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
@@ -190,12 +191,6 @@ class Run:
         self.rejects.close()
         if self.client is not None:
             self.client.close()
-
-    def redact(self, text: str) -> str:
-        """Defence in depth: no secret of the project survives in a message."""
-        for secret in self.project.secrets():
-            text = text.replace(secret, "***")
-        return text
 
     def _failed(self, query: Query, error: str) -> ResourceReport:
         return ResourceReport(query.resource.name, file=query.shown, errors=[error])

@@ -65,12 +65,13 @@ class Credentials:
     def complete(self) -> bool:
         return self.api_key is not None and (self.token or self.service_account) is not None
 
-    def secrets(self) -> list[str]:
-        """Every secret value, so that outgoing text can be checked for them."""
-        found = [self.api_key, self.token]
+    def named_secrets(self) -> dict[str, str]:
+        """Every secret value by its name, so that outgoing text can be checked for them."""
+        found = {"API key": self.api_key, "token": self.token}
         if self.service_account:
-            found += [self.service_account.private_key, self.service_account.private_key_id]
-        return [s.reveal() for s in found if s is not None and s.reveal()]
+            found |= {"service account private key": self.service_account.private_key,
+                      "service account private key id": self.service_account.private_key_id}
+        return {name: s.reveal() for name, s in found.items() if s is not None and s.reveal()}
 
 
 def shown_path(file: Path) -> str:
@@ -118,8 +119,13 @@ class Project:
                 "in the environment (a dry run needs none)")
 
     def secrets(self) -> list[str]:
+        return list(self.named_secrets().values())
+
+    def named_secrets(self) -> dict[str, str]:
+        """Every secret of the project by what it is ("database password", "token"...)."""
         password = self.connection.password
-        return self.credentials.secrets() + ([password.reveal()] if password else [])
+        named = self.credentials.named_secrets()
+        return named | ({"database password": password.reveal()} if password else {})
 
 
 def load_project(project_dir=None, *, require_credentials: bool = True,
@@ -354,12 +360,13 @@ def _sqlite_connection(values: dict, config_file: Path, folder: Path) -> Connect
 def _combocurve(config: dict, config_file: Path, folder: Path, base_url_override):
     table = _section(config, "combocurve", config_file, required=False)
     _check_keys(table, COMBOCURVE_KEYS, "combocurve", config_file)
-    values = {}
+    values, origins = {}, {}  # origins: how messages name where each value came from
     for key in COMBOCURVE_KEYS:
         env = os.environ.get(ENV_OVERRIDES[key])
         if env:
-            values[key] = env
+            values[key], origins[key] = env, ENV_OVERRIDES[key]
             continue
+        origins[key] = f"{config_file}: [combocurve] {key}"
         if not isinstance(table.get(key, ""), str):
             raise ProjectError(f"{config_file}: [combocurve] {key} must be a string")
         try:
@@ -370,16 +377,27 @@ def _combocurve(config: dict, config_file: Path, folder: Path, base_url_override
     if base_url_override:
         base_url = check_base_url(base_url_override, "--base-url")
     elif values["base_url"]:
-        where = ENV_OVERRIDES["base_url"] if os.environ.get(ENV_OVERRIDES["base_url"]) \
-            else "[combocurve] base_url"
-        base_url = check_base_url(values["base_url"], f"{config_file}: {where}")
+        base_url = check_base_url(values["base_url"], origins["base_url"])
     else:
         base_url = DEFAULT_BASE_URL
     account = None
     if values["service_account"]:
         account = ServiceAccount.load(folder / values["service_account"])
-    credentials = Credentials(
-        api_key=Secret(values["api_key"]) if values["api_key"] else None,
-        token=Secret(values["token"]) if values["token"] else None,
-        service_account=account)
+    api_key, token = (_header_secret(values[k], origins[k]) for k in ("api_key", "token"))
+    credentials = Credentials(api_key=Secret(api_key) if api_key else None,
+                              token=Secret(token) if token else None, service_account=account)
     return base_url, credentials
+
+
+def _header_secret(value: str | None, where: str) -> str | None:
+    """An API key or token as an HTTP header can carry it. Surrounding blanks and line breaks
+    (a file or a secret store often adds one) are trimmed; anything else that is not visible
+    ASCII is refused, without showing the value, which the HTTP library would have put whole
+    into its error message."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value and not (value.isascii() and value.isprintable() and " " not in value):
+        raise ProjectError(f"{where} holds a space, a line break, a control or a non-ASCII "
+                           "character inside; copy the value again")
+    return value
