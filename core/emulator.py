@@ -40,10 +40,11 @@ field tables, transcribed from design/api-contract.md. It checks, in this order:
 7. ``GET`` lists stored records in insertion order with ``skip``/``take`` (take <= 200) and
    ``chosenID``/``dataSource`` (daily also ``well``) filters.
 
-Faults to inject, settable while running: ``latency``, ``fail_next(n, status, retry_after)``
-and ``drop_next(n)`` (connection closed without an answer; both right after the route check),
-``quota_per_minute``, and ``sink`` mode (credentials and whole-request checks only, no record
-validation, nothing stored: for benchmarks).
+Faults to inject, settable while running: ``latency``, ``fail_next(n, status, retry_after)``,
+``drop_next(n)`` (connection closed without an answer) and ``mangle_next(n, how)`` (an answer
+cut off in its body, a broken gzip body, or a redirect to itself; all right after the route
+check), ``quota_per_minute``, and ``sink`` mode (credentials and whole-request checks only, no
+record validation, nothing stored: for benchmarks).
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ DEFAULT_API_KEY = "AIzaSyCtjb6vep5dWTyrQNvoVBkKYWBH3WeGG2E"
 DEFAULT_TOKEN = "emulator-token"
 MAX_BODY_BYTES = 24_000_000  # "24 MB" read strictly, so a client that fits here fits there
 MAX_TAKE = 200
+# Broken answers mangle_next() can give: the body cut off (Content-Length announces more, the
+# connection closes), a body announced as gzip that is not, a 307 to the same URL (a loop).
+MANGLES = ("truncated", "bad-gzip", "redirect-loop")
 DATA_SOURCES = ("di", "ihs", "phdwin", "aries", "internal", "other")
 
 WELLS_PATH = "/v1/wells"
@@ -218,6 +222,7 @@ class _Reply:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    mangle: str | None = None  # one of MANGLES: how the answer is broken on the wire
 
 
 def _json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Reply:
@@ -403,8 +408,8 @@ class Emulator:
 
     `token=None` accepts JWTs only (needs `public_key`). Settable while running: `latency`,
     `quota_per_minute`, `quota_window` (seconds, 60), `sink`. Read: `base_url`, `requests`,
-    `sink_records`. Faults (drop, fail) hit requests on a known route, before the credentials
-    are checked, as a load balancer's would. All state sits behind one lock.
+    `sink_records`. Faults (drop, fail, mangle) hit requests on a known route, before the
+    credentials are checked, as a load balancer's would. All state sits behind one lock.
     """
 
     def __init__(
@@ -477,6 +482,7 @@ class Emulator:
             self.requests.clear()
             self._failures = (0, 429, None)
             self._drops = 0
+            self._mangles: tuple[int, str] = (0, MANGLES[0])
             self._quota_hits: deque[float] = deque()
             self.sink_records = 0
             self.latency, self.quota_per_minute, self.sink = self._settings
@@ -506,6 +512,15 @@ class Emulator:
         """Read the next `n` API requests, then close their connection without an answer."""
         with self._lock:
             self._drops = n
+
+    def mangle_next(self, n: int, how: str) -> None:
+        """Break the answers to the next `n` API requests, `how` being one of MANGLES: a
+        "truncated" or "bad-gzip" answer comes after the request was handled (its records are
+        written: the answer is what gets lost); a "redirect-loop" answer instead of handling."""
+        if how not in MANGLES:
+            raise ValueError(f"mangle_next: how must be one of {', '.join(MANGLES)}, not {how!r}")
+        with self._lock:
+            self._mangles = (n, how)
 
     # -- request handling (called from the server's threads) ----------------------------------
 
@@ -537,12 +552,31 @@ class Emulator:
         failure = self._take_failure()
         if failure:
             return failure
+        mangle = self._take_mangle()
+        if mangle == "redirect-loop":
+            return _Reply(307, b"", {"Location": target})
+        reply = self._checked(method, path, query, headers, body, log)
+        reply.mangle = mangle
+        return reply
+
+    def _checked(
+        self, method: str, path: str, query: str, headers: Message, body: bytes | None,
+        log: RequestRecord,
+    ) -> _Reply:
         refusal = self._auth_problem(headers)
         if refusal:
             return _gateway_error(401, 16, refusal)
         if method == "GET":
             return self._list(path, query)
         return self._put(path, headers, body, log)
+
+    def _take_mangle(self) -> str | None:
+        with self._lock:
+            count, how = self._mangles
+            if count <= 0:
+                return None
+            self._mangles = (count - 1, how)
+            return how
 
     def _take_drop(self) -> bool:
         with self._lock:
@@ -807,15 +841,22 @@ class _Handler(BaseHTTPRequestHandler):
         return int(digits, 16)
 
     def _send(self, reply: _Reply) -> None:
+        body = reply.body
+        if reply.mangle == "bad-gzip":
+            body = b"\x1f\x8b\x08\x00 this was never gzip"
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(reply.body)))
+        self.send_header("Content-Length", str(len(body)))
+        if reply.mangle == "bad-gzip":
+            self.send_header("Content-Encoding", "gzip")
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(reply.body)
+        if reply.mangle == "truncated":  # half the body, then the connection goes
+            body, self.close_connection = body[: len(body) // 2], True
+        self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: the base class prints every request to stderr; see Emulator.requests."""
@@ -874,6 +915,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fail-status", type=int, default=429, metavar="STATUS")
     parser.add_argument("--retry-after", type=float, metavar="SECONDS")
     parser.add_argument("--drop-next", type=int, default=0, metavar="N")
+    parser.add_argument("--mangle-next", type=int, default=0, metavar="N")
+    parser.add_argument("--mangle", choices=MANGLES, default=MANGLES[0],
+                        help="how --mangle-next breaks the answers (default: truncated)")
     parser.add_argument("--sink", action="store_true", help="count records, store nothing")
     return parser.parse_args(argv)
 
@@ -892,6 +936,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     emulator.fail_next(args.fail_next, args.fail_status, args.retry_after)
     emulator.drop_next(args.drop_next)
+    emulator.mangle_next(args.mangle_next, args.mangle)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
