@@ -1,15 +1,19 @@
 """The HTTP client for ComboCurve's API: credentials, pacing, retries and 207 answers.
 
-- One requests.Session, explicit connect and read timeouts on every call.
-- Both PUTs are idempotent upserts, so 429, 500, 502, 503, 504, dropped connections and read
-  timeouts are retried: `Retry-After` when the API sends it, else capped exponential back-off
-  with jitter. All waiting of a run comes out of one budget; when it is spent, the request fails.
-- 401 stops the run (AuthError); other 4xx are never retried.
+- One requests.Session, explicit connect and read timeouts on every call, no redirects followed
+  (a redirect would carry the API key elsewhere, or loop).
+- Both PUTs are idempotent upserts, so 429, 500, 502, 503, 504, dropped connections, read
+  timeouts, answers cut off or garbled on the way and unreadable 207 bodies are retried:
+  `Retry-After` when the API sends it, else capped exponential back-off with jitter. All
+  waiting of a run comes out of one budget; when it is spent, the request fails.
+- 401 stops the run (AuthError); other 4xx and 3xx are never retried; anything else the HTTP
+  stack raises fails the request (its rows are not sent), never the run.
 - A sliding-window limiter keeps writes under the API quota (200 a minute), so that a long run
   does not provoke a storm of 429s.
 """
 
 import email.utils
+import http.client
 import logging
 import random
 import threading
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 
 import orjson
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from .credentials import BearerToken, Secret
@@ -28,6 +33,12 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "combocurve-sync/0.1"
+# What the network can do to a request that resending may cure (PUTs are idempotent upserts)
+TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+             requests.exceptions.ContentDecodingError)
+# Everything else the HTTP stack may raise: the request fails, its rows are not sent
+HTTP_FAILURES = (requests.RequestException, http.client.HTTPException,
+                 urllib3.exceptions.HTTPError, OSError, UnicodeError)
 
 
 @dataclass(frozen=True)
@@ -135,19 +146,12 @@ class ApiClient:
             self.limiter.acquire()
             if self.stopping.is_set():
                 raise UploadError(f"PUT {path}: the run was stopped", attempts=attempt - 1)
-            try:
-                response = self.session.put(
-                    self.base_url + path, data=body, headers=self._headers(),
-                    timeout=(self.retry.connect_timeout, self.retry.read_timeout))
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem, delay = _network_problem(exc), self.retry.backoff(attempt)
-            else:
-                if response.status_code == 207:
-                    return PutResult(parse_multi_status(response, count), attempt)
-                self._raise_if_final(path, response, attempt)
-                problem = f"HTTP {response.status_code}"
-                asked = retry_after(response)
-                delay = asked if asked is not None else self.retry.backoff(attempt)
+            result, problem, delay = self._attempt(path, body, count, attempt)
+            if result is not None:
+                return result
+            if self.stopping.is_set():
+                raise UploadError(f"PUT {path}: the run was stopped ({problem})",
+                                  attempts=attempt)
             if not self.budget.take(delay):
                 raise UploadError(
                     f"PUT {path}: gave up after {attempt} attempt(s) (last: {problem}); the "
@@ -155,6 +159,31 @@ class ApiClient:
                     "or allow more with --max-wait", attempts=attempt)
             log.warning("PUT %s: %s; retry %d in %.1f s", path, problem, attempt, delay)
             self.stopping.wait(delay)
+
+    def _attempt(self, path: str, body: bytes, count: int, attempt: int):
+        """One request: (its result, None, 0), or (None, what went wrong, seconds to wait)
+        when it may be sent again; raises UploadError when it may not."""
+        try:
+            response = self.session.put(
+                self.base_url + path, data=body, headers=self._headers(),
+                timeout=(self.retry.connect_timeout, self.retry.read_timeout),
+                allow_redirects=False)
+        except TRANSIENT as exc:
+            return None, _network_problem(exc), self.retry.backoff(attempt)
+        except requests.exceptions.InvalidHeader:  # its message holds the header's value
+            raise UploadError(f"PUT {path}: the API key or token cannot be sent in an HTTP "
+                              "header", attempts=attempt) from None
+        except HTTP_FAILURES as exc:
+            raise UploadError(f"PUT {path}: {_network_problem(exc)}", attempts=attempt) from None
+        if response.status_code == 207:
+            outcomes = parse_multi_status(response, count)
+            if outcomes is not None:
+                return PutResult(outcomes, attempt), None, 0
+            return None, "HTTP 207 with an unreadable body", self.retry.backoff(attempt)
+        self._raise_if_final(path, response, attempt)
+        asked = retry_after(response)
+        delay = asked if asked is not None else self.retry.backoff(attempt)
+        return None, f"HTTP {response.status_code}", delay
 
     def _headers(self) -> dict[str, str]:
         return {"x-api-key": self._api_key.reveal(),
@@ -166,6 +195,11 @@ class ApiClient:
         status = response.status_code
         if status in RETRY_STATUSES:
             return
+        if 300 <= status < 400:
+            where = response.headers.get("Location", "nowhere")
+            raise UploadError(f"PUT {path}: HTTP {status}, the API redirects to {where}; set "
+                              "base_url to the API's own address", status=status,
+                              attempts=attempt)
         detail = error_detail(response)
         if status == 401:
             raise AuthError(
@@ -176,14 +210,15 @@ class ApiClient:
         raise UploadError(f"PUT {path}: HTTP {status}: {detail}", status=status, attempts=attempt)
 
 
-def parse_multi_status(response: requests.Response, count: int) -> list[Outcome]:
-    """One Outcome per record sent, from a 207 body; a missing entry is a failure."""
+def parse_multi_status(response: requests.Response, count: int) -> list[Outcome] | None:
+    """One Outcome per record sent, from a 207 body; a missing entry is a failure. None when the
+    body is no JSON object with a list of results: the answer was lost, not the records."""
     try:
         results = orjson.loads(response.content).get("results")
     except (orjson.JSONDecodeError, AttributeError):
-        results = None
+        return None
     if not isinstance(results, list):
-        results = []
+        return None
     outcomes = [_outcome(entry) for entry in results[:count]]
     missing = Outcome(False, None, None, "the API's answer had no result for this record")
     return outcomes + [missing] * (count - len(outcomes))
@@ -242,7 +277,16 @@ def retry_after(response: requests.Response) -> float | None:
 
 
 def _network_problem(exc: Exception) -> str:
+    """What happened to a request, in words, without the exception's text (which can quote
+    headers) unless it is one the HTTP stack rarely raises."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timed out"
     if isinstance(exc, requests.Timeout):
-        return "timed out" if not isinstance(exc, requests.ConnectTimeout) else \
-            "connect timed out"
-    return "connection failed or was dropped"
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the answer was cut off"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "the answer's compressed body was broken"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed or was dropped"
+    return f"the request failed: {type(exc).__name__}: {exc}"

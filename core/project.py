@@ -31,6 +31,7 @@ ENV_OVERRIDES = {"base_url": "COMBOCURVE_BASE_URL", "api_key": "COMBOCURVE_API_K
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 MAX_CONNECT_TIMEOUT = 3600  # seconds: more is a typo (or infinity), not a setting
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+_HOST_NAME = re.compile(r"(?!-)[\w-]{1,63}(?<!-)(\.(?!-)[\w-]{1,63}(?<!-))*\.?")
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,9 @@ def check_base_url(url: str, where: str) -> str:
                            "and port, and the credentials in [combocurve]")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProjectError(f"{where} '{base_url}' is not {hint}")
+    if "[" not in parts.netloc and not _HOST_NAME.fullmatch(parts.hostname):
+        raise ProjectError(f"{where} '{base_url}' is not {hint} (the host '{parts.hostname}' "
+                           "is not a valid name)")
     if parts.query or parts.fragment:
         raise ProjectError(f"{where} '{base_url}' is not {hint} (no ?query or #fragment)")
     return base_url

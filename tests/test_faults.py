@@ -76,6 +76,29 @@ def test_throttling_and_server_errors_are_retried(project, emulator, status, ret
     assert [r.status for r in emulator.requests][:failures] == [status] * failures
 
 
+@pytest.mark.parametrize("how", ["truncated", "bad-gzip"])
+def test_answers_broken_on_the_way_are_retried(project, emulator, how):
+    emulator.mangle_next(2, how)
+
+    report = sync(project, emulator, resources=["wells"], concurrency=1)
+
+    wells = report.resource("wells")
+    assert report.ok and wells.accepted == 250 and wells.requests == 3 + 2
+    assert len(emulator.wells()) == 250
+
+
+def test_a_redirect_is_not_followed_and_its_rows_are_not_sent(project, emulator):
+    emulator.mangle_next(1000, "redirect-loop")
+
+    report = sync(project, emulator, resources=["wells"], concurrency=1)
+
+    wells = report.resource("wells")
+    assert wells.accepted == 0 and wells.not_sent == wells.rows_read > 0 and not report.ok
+    assert wells.errors == ["PUT /v1/wells: HTTP 307, the API redirects to /v1/wells; set "
+                            "base_url to the API's own address"]
+    assert [r.status for r in emulator.requests] == [307]  # not followed, not retried
+
+
 def test_retry_after_is_honoured(project, emulator):
     emulator.fail_next(1, status=429, retry_after=0.6)
 

@@ -128,6 +128,8 @@ def test_cli_bad_usage_exits_2(argv):
     ("http://127.0.0.1:99999", "(Port out of range 0-65535)"),
     ("http://127.0.0.1:80a", "(Port could not be cast to integer value as '80a')"),
     ("http://[::1", "(Invalid IPv6 URL)"),
+    ("http://api .example.com", "(the host 'api .example.com' is not a valid name)"),
+    ("http://api..example.com", "(the host 'api..example.com' is not a valid name)"),
     ("https://sync:Url-Secret-2@api.example.com", "holds a user name or password"),
     ("ftp://api.example.com", "is not an http(s) URL"),
     ("https://api.example.com/?debug=1", "(no ?query or #fragment)"),
