@@ -27,12 +27,13 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from .credentials import BearerToken, Secret
-from .errors import AuthError, UploadError
+from .errors import AuthError, UploadError, UsageError
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "combocurve-sync/0.1"
+LONGEST_WAIT = 86_400  # seconds: a day of back-off or time-out; more is a typo, not a setting
 # What the network can do to a request that resending may cure (PUTs are idempotent upserts)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
              requests.exceptions.ContentDecodingError)
@@ -50,6 +51,17 @@ class RetryPolicy:
     max_delay: float = 60.0
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+
+    def __post_init__(self):
+        """Every duration finite and sensible: an infinite or NaN wait would hang or crash."""
+        for name in ("max_wait", "base_delay", "max_delay", "connect_timeout", "read_timeout"):
+            value = getattr(self, name)
+            lowest = 0 if name == "max_wait" else 1e-3
+            if isinstance(value, bool) or not isinstance(value, int | float) or \
+                    not lowest <= value <= LONGEST_WAIT:  # also refuses NaN
+                shown = "max wait (--max-wait)" if name == "max_wait" else name.replace("_", " ")
+                raise UsageError(f"{shown} must be a number of seconds from {lowest:g} to "
+                                 f"{LONGEST_WAIT}, not {value!r}")
 
     def backoff(self, attempt: int) -> float:
         """Exponential delay for the n-th retry, capped, half of it random (equal jitter)."""

@@ -91,7 +91,7 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int = DEFA
     """
     policy = retry or RetryPolicy()
     if max_wait is not None:
-        policy = RetryPolicy(**{**policy.__dict__, "max_wait": float(max_wait)})
+        policy = RetryPolicy(**{**policy.__dict__, "max_wait": max_wait})
     options = Options(limit=limit, page_size=page_size, dry_run=dry_run,
                       resources=tuple(resources) if resources else None,
                       concurrency=concurrency, rate_limit=rate_limit, retry=policy,

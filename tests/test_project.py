@@ -114,7 +114,8 @@ def test_cli_invalid_project_exits_2_with_one_line(tmp_path):
 
 @pytest.mark.parametrize("argv", [["--limit", "-1"], ["--page-size", "0"],
                                   ["--page-size", "20001"], ["--resource", "monthly"],
-                                  ["--no-such-flag"]])
+                                  ["--no-such-flag"], ["--max-wait", "inf"],
+                                  ["--max-wait", "nan"]])
 def test_cli_bad_usage_exits_2(argv):
     done = subprocess.run([sys.executable, "-m", "core", str(ROOT / "example"), *argv],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
@@ -148,3 +149,15 @@ def test_a_bad_base_url_is_named_by_where_it_came_from(url, problem, monkeypatch
         message = str(caught.value)
         assert where.strip() in message and problem in message
         assert "Url-Secret-2" not in message
+
+
+@pytest.mark.parametrize("max_wait", [-1, 1e9, float("inf"), float("nan"), "600", True])
+def test_an_absurd_max_wait_is_a_usage_error(max_wait):
+    from core import UsageError
+    from core.main import start
+
+    with pytest.raises(UsageError) as caught:
+        start(PROJECTS / "valid" / "env-defaults", max_wait=max_wait, dry_run=True)
+
+    assert str(caught.value) == ("max wait (--max-wait) must be a number of seconds from 0 to "
+                                 f"86400, not {max_wait!r}")
