@@ -23,7 +23,7 @@ from .client import ApiClient, Outcome, RetryPolicy
 from .credentials import BearerToken, Redactor
 from .errors import AuthError, SourceError, SyncError, UploadError, UsageError
 from .project import Project, Query, load_project
-from .rejects import RejectsFile
+from .rejects import RejectsFile, check_writable
 from .report import ResourceReport, RunReport
 from .resources import RESOURCES
 from .sources import Source
@@ -36,6 +36,7 @@ DEFAULT_PAGE_SIZE = 100
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RATE_LIMIT = 200  # write requests a minute: the API's quota per client
 ROWS_IN_FLIGHT = 40_000  # rows held by requests not yet answered: two of the largest pages
+AUDIT_TRAIL_LOST = "the rejects file or snapshot could not be written"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ class Run:
                              stream_hold_seconds=int(options.retry.max_wait) + 600)
         self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
                                               self.run_id)
+        if options.snapshot_dir is not None:  # the audit trail can be written, or nothing is sent
+            check_writable(options.snapshot_dir, "snapshot folder")
         self.stop = options.stop or threading.Event()
         self.client = None if options.dry_run else self._client()
         self.stopped: str | None = None  # why the rest of the run is skipped (401, a stop)
@@ -225,6 +228,7 @@ class Run:
                               resource.name, number, len(page), len(checked.rejects))
                     if self.stop.is_set():
                         self._stopped_by_request(report, upload)
+                    self._keep_audit_trail(report, upload, snapshot)
                     if upload.stop_reason:
                         break
         except SourceError as exc:
@@ -234,6 +238,7 @@ class Run:
             bar.close()
             if snapshot is not None:
                 report.snapshot_file = str(snapshot.close())
+            self._keep_audit_trail(report, upload, snapshot)
             report.more_available = pages.more_available
             report.seconds = time.monotonic() - began
             if (report.rejected or report.not_sent) and self.rejects.path:
@@ -248,6 +253,15 @@ class Run:
         report.errors.append(f"stopped on request after {report.rows_read:,} rows read; the "
                              "rest of the query was not read")
         upload.halt("not sent: the run was stopped on request")
+
+    def _keep_audit_trail(self, report: ResourceReport, upload: "Uploads", snapshot) -> None:
+        """Rejects reach the disk once a page; once they (or the snapshot) cannot, nothing
+        more is sent and the run says why (the summary and report are still written)."""
+        failure = self.rejects.flush() or (snapshot.failed if snapshot is not None else None)
+        if failure and self.stopped != AUDIT_TRAIL_LOST:
+            self.stopped = AUDIT_TRAIL_LOST
+            report.errors.append(f"{self.redact(failure)}; nothing more was sent")
+            upload.halt(f"not sent: {failure}")
 
     def _warn_if_long(self, query: Query, page_size: int) -> None:
         """Say before starting when the page size and the quota imply a run of minutes."""

@@ -4,13 +4,16 @@ import argparse
 import gc
 import json
 import logging
+import os
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 from ..errors import LockedError, ProjectError, SyncError, UsageError
 from ..main import DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, start
+from ..rejects import check_writable
 from ..resources import RESOURCES
 from . import ExitCode, Parser, add_output_options, fail
 
@@ -78,10 +81,50 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(20_000, 50, 100)
 
 
+def check_report_path(path: Path) -> None:
+    """The report is written at the end of the run: make sure now that it can be."""
+    if path.is_dir():
+        raise UsageError(f"--report {path}: it is a folder; give the path of a file")
+    if not path.exists() or path.is_file():  # a device such as /dev/stdout is written as is
+        check_writable(path.parent, "--report folder")
+
+
+def write_report(path: Path, text: str) -> str | None:
+    """Write the report whole (a new file renamed into place); None, or why it could not be."""
+    data = text.encode("utf-8")
+    try:
+        if path.exists() and not path.is_file():
+            path.write_bytes(data)
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, part = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.chmod(part, 0o644)
+            os.replace(part, path)
+        except BaseException:
+            os.unlink(part)
+            raise
+    except OSError as exc:
+        return f"cannot write the report {path}: {exc.strerror or exc}"
+    return None
+
+
+def print_summary(text: str) -> None:
+    """The summary on stdout; a reader that went away (`| head`) is no reason to fail."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def run(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     tune_garbage_collector()
     try:
+        if args.report:
+            check_report_path(args.report)
         report = start(args.project_dir, limit=args.limit, page_size=args.page_size,
                        resources=args.resources, dry_run=args.dry_run, base_url=args.base_url,
                        concurrency=args.concurrency, rate_limit=args.rate_limit,
@@ -97,9 +140,11 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("Error: interrupted\n")
         return ExitCode.STOPPED
-    print(report.summary())
-    if args.report:
-        args.report.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    print_summary(report.summary())
+    failure = args.report and write_report(
+        args.report, json.dumps(report.to_dict(), indent=2) + "\n")
+    if failure:
+        sys.stderr.write(f"Error: {failure}\n")
     if report.interrupted:
         return ExitCode.STOPPED
-    return ExitCode.OK if report.ok else ExitCode.FAILED
+    return ExitCode.OK if report.ok and not failure else ExitCode.FAILED
