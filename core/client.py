@@ -10,14 +10,20 @@
   stack raises fails the request (its rows are not sent), never the run.
 - A sliding-window limiter keeps writes under the API quota (200 a minute), so that a long run
   does not provoke a storm of 429s.
+- Once the run is stopped, waits end at once, no request starts, and requests in flight get
+  STOP_GRACE seconds to be answered before their connections are cut: a slow API cannot hold
+  a stopped run past the scheduler's patience.
 """
 
+import contextlib
 import email.utils
 import http.client
 import logging
 import random
+import socket
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass
 
@@ -25,6 +31,7 @@ import orjson
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .credentials import BearerToken, Secret
 from .errors import AuthError, UploadError, UsageError
@@ -34,6 +41,7 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "combocurve-sync/0.1"
 LONGEST_WAIT = 86_400  # seconds: a day of back-off or time-out; more is a typo, not a setting
+STOP_GRACE = 2.0  # seconds requests in flight have to be answered once the run is stopped
 # What the network can do to a request that resending may cure (PUTs are idempotent upserts)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
              requests.exceptions.ContentDecodingError)
@@ -126,6 +134,43 @@ class RateLimiter:
             waited += pause
 
 
+class _CuttableAdapter(HTTPAdapter):
+    """requests' adapter, remembering its connections so that `cut()` can end the requests in
+    flight from another thread (shutting a socket ends a read blocked on it at once)."""
+
+    def __init__(self, **options):
+        self._connections: weakref.WeakSet = weakref.WeakSet()
+        self._lock = threading.Lock()
+        super().__init__(**options)
+
+    def init_poolmanager(self, *args, **options) -> None:
+        super().init_poolmanager(*args, **options)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": self._remembering(HTTPConnectionPool),
+            "https": self._remembering(HTTPSConnectionPool)}
+
+    def _remembering(self, pool_class: type) -> type:
+        adapter = self
+
+        class Pool(pool_class):
+            def _new_conn(self):
+                connection = super()._new_conn()
+                with adapter._lock:
+                    adapter._connections.add(connection)
+                return connection
+
+        return Pool
+
+    def cut(self) -> None:
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):  # already closed
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
 class ApiClient:
     """PUTs JSON arrays of records to one ComboCurve base URL."""
 
@@ -140,15 +185,28 @@ class ApiClient:
         self.limiter = RateLimiter(rate_limit, sleep=self.stopping.wait)
         self.budget = WaitBudget(retry.max_wait)
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, connections))
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self._adapter = _CuttableAdapter(pool_connections=1, pool_maxsize=max(1, connections))
+        self.session.mount("http://", self._adapter)
+        self.session.mount("https://", self._adapter)
+        self._closed = threading.Event()
+        threading.Thread(target=self._cut_when_stopped, name="api-stop", daemon=True).start()
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url})"
 
     def close(self) -> None:
+        self._closed.set()
         self.session.close()
+
+    def _cut_when_stopped(self) -> None:
+        """Once stopping, requests in flight get STOP_GRACE seconds, then their connections
+        are cut: their rows are counted as not sent (they may have been written)."""
+        while not self.stopping.wait(0.1):
+            if self._closed.is_set():
+                return
+        if not self._closed.wait(STOP_GRACE):
+            log.debug("cutting the requests still in flight %g s after the stop", STOP_GRACE)
+            self._adapter.cut()
 
     def put(self, path: str, body: bytes, count: int) -> PutResult:
         """Send one page; retried until a final answer or the run's wait budget is spent."""

@@ -37,6 +37,7 @@ DEFAULT_CONCURRENCY = 4
 DEFAULT_RATE_LIMIT = 200  # write requests a minute: the API's quota per client
 ROWS_IN_FLIGHT = 40_000  # rows held by requests not yet answered: two of the largest pages
 AUDIT_TRAIL_LOST = "the rejects file or snapshot could not be written"
+STOPPED_ON_REQUEST = "the run was stopped on request"
 
 
 @dataclass(frozen=True)
@@ -131,13 +132,14 @@ class Run:
         self.run_id = new_run_id()
         self.report = RunReport(self.run_id, dry_run=options.dry_run)
         self.redact = Redactor(project.named_secrets())  # defence in depth for every message
-        self.source = Source(project.connection,
-                             stream_hold_seconds=int(options.retry.max_wait) + 600)
+        self.stop = options.stop or threading.Event()
+        self.source = Source(project.connection,  # the database may stall as long as the API
+                             stream_hold_seconds=int(options.retry.max_wait) + 600,
+                             stop=self.stop, stall_seconds=options.retry.max_wait)
         self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
                                               self.run_id)
         if options.snapshot_dir is not None:  # the audit trail can be written, or nothing is sent
             check_writable(options.snapshot_dir, "snapshot folder")
-        self.stop = options.stop or threading.Event()
         self.client = None if options.dry_run else self._client()
         self.stopped: str | None = None  # why the rest of the run is skipped (401, a stop)
 
@@ -162,6 +164,8 @@ class Run:
             mappings = self.check_columns(queries)
             for query in queries:
                 mapping = mappings[query.resource.name]
+                if self.stop.is_set() and not self.stopped:  # before this resource began
+                    self.stopped = self.report.interrupted = STOPPED_ON_REQUEST
                 if self.stopped:
                     done = self._failed(query, f"not run: {self.stopped}")
                 elif isinstance(mapping, SourceError):
@@ -169,6 +173,8 @@ class Run:
                 else:
                     done = self.sync_resource(query, mapping)
                 self.report.resources.append(done)
+            if self.stop.is_set():  # also when the stop came while the last answers were awaited
+                self.report.interrupted = STOPPED_ON_REQUEST
         finally:
             self.close()
         return self.report
@@ -232,7 +238,10 @@ class Run:
                     if upload.stop_reason:
                         break
         except SourceError as exc:
-            report.errors.append(self.redact(str(exc)))
+            if self.stop.is_set():  # the query was cancelled because the run was stopped
+                self._stopped_by_request(report, upload)
+            else:
+                report.errors.append(self.redact(str(exc)))
         finally:
             upload.finish()
             bar.close()
@@ -249,7 +258,7 @@ class Run:
 
     def _stopped_by_request(self, report: ResourceReport, upload: "Uploads") -> None:
         """The caller asked to stop: what is in flight ends, what is left is not read."""
-        self.stopped = self.report.interrupted = "the run was stopped on request"
+        self.stopped = self.report.interrupted = STOPPED_ON_REQUEST
         report.errors.append(f"stopped on request after {report.rows_read:,} rows read; the "
                              "rest of the query was not read")
         upload.halt("not sent: the run was stopped on request")

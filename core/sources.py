@@ -8,14 +8,21 @@ Lessons this module is built on (see ../shared/design/architecture.md):
   the query is wrapped only when it ends with a LIMIT of its own.
 - Values arrive as the driver made them (object columns, nothing guessed by pandas), so that
   the declared field types decide, not whatever one page happens to hold.
-Every session is read-only and pinned to UTC.
+Every session is read-only and pinned to UTC. Nothing waits on the database for ever: a
+watchdog ends a statement when the run is stopped, or when the database has sent nothing for
+`stall_seconds` (a network partition, a proxy that stopped forwarding).
 """
 
 import difflib
 import inspect
 import logging
+import os
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +40,9 @@ log = logging.getLogger(__name__)
 DRIVERS = {"mysql": "mysql+pymysql", "postgres": "postgresql+psycopg",
            "sqlserver": "mssql+pymssql", "sqlite": "sqlite"}
 # a row limit of the query's own at its end: then the query is wrapped, not appended to
+CANCEL_GRACE = 2.0  # seconds a cancelled statement has to end before its socket is shut
+DEFAULT_STALL = 600.0  # seconds without an answer from the database: the run's default back-off
+_WATCH_EVERY = 0.1  # seconds between two looks of a watchdog
 _ENDS_WITH_LIMIT = re.compile(
     r"\b(limit\s+(\d+|all)(\s*(,|offset)\s*\d+)?|offset\s+\d+\s+rows?(\s+fetch\s+.+\s+only)?"
     r"|fetch\s+(first|next)\s+.+\s+only)$", re.IGNORECASE | re.DOTALL)
@@ -48,11 +58,18 @@ def limited_sql(sql: str, limit: int, kind: str | None = None) -> str:
 
 
 class Source:
-    """One company database: opens read-only UTC sessions and streams query pages."""
+    """One company database: opens read-only UTC sessions and streams query pages.
 
-    def __init__(self, connection: Connection, *, stream_hold_seconds: int = 3600):
+    `stop`, once set, cancels the statement the sync is waiting on; `stall_seconds` (at least
+    the connection's connect_timeout) bounds how long the database may stay silent.
+    """
+
+    def __init__(self, connection: Connection, *, stream_hold_seconds: int = 3600,
+                 stop: threading.Event | None = None, stall_seconds: float = DEFAULT_STALL):
         self.connection = connection
         self.stream_hold_seconds = stream_hold_seconds  # MySQL net_write_timeout while paused
+        self.stop = stop or threading.Event()
+        self.stall_seconds = max(stall_seconds, connection.connect_timeout)
         self._engine = None
 
     def __repr__(self) -> str:
@@ -60,8 +77,9 @@ class Source:
 
     def columns(self, query: Query) -> list[str]:
         """The column names the query returns, found without reading its rows."""
-        with self._connect(query) as conn:
-            result = self._execute(conn, query, limit=0)
+        with self._connect(query) as conn, self._watched(conn, query) as watchdog:
+            with watchdog.waiting():
+                result = self._execute(conn, query, limit=0)
             keys = list(result.keys())
             result.close()
             return keys
@@ -71,9 +89,10 @@ class Source:
         body = sqltext.statement(query.sql, self.connection.type)
         sql = f"SELECT COUNT(*) FROM (\n{body}\n) AS combocurve_count"
         try:
-            with self._connect(query) as conn:
+            with self._connect(query) as conn, self._watched(conn, query) as watchdog, \
+                    watchdog.waiting():
                 return int(conn.exec_driver_sql(sql).scalar())
-        except (SourceError, sa.exc.DBAPIError):
+        except SourceError:
             return None
 
     def pages(self, query: Query, *, limit: int, page_size: int) -> "Pages":
@@ -108,10 +127,40 @@ class Source:
             conn.exec_driver_sql(f"SET ROWCOUNT {max(int(limit), 1)}")  # 0 would mean no cap
         elif limit is not None:
             sql = limited_sql(sql, limit, kind)
+        return conn.exec_driver_sql(sql)
+
+    @contextmanager
+    def _watched(self, conn, query: Query):
+        """A watchdog over the statements of the block; whatever fails in it becomes the
+        query's SourceError, saying so when the watchdog ended the statement."""
+        watchdog = _Watchdog(self, conn)
         try:
-            return conn.exec_driver_sql(sql)
-        except sa.exc.DBAPIError as exc:
-            raise self.query_error(query, exc) from None
+            yield watchdog
+        except SourceError:
+            raise
+        except Exception as exc:
+            if watchdog.reason is not None:
+                raise self.ended_error(query, watchdog.reason) from None
+            if isinstance(exc, sa.exc.DBAPIError):
+                raise self.query_error(query, exc) from None
+            raise
+        finally:
+            watchdog.close()
+
+    def ended_error(self, query: Query, reason: str) -> SourceError:
+        if reason == "stop":
+            return SourceError(f"{query.shown}: the query was cancelled: the run was stopped "
+                               "on request")
+        return SourceError(
+            f"{query.shown}: no answer from {self.connection.describe()} for "
+            f"{self.stall_seconds:g} s while waiting for rows: the database or the network "
+            "stalled, and the query was ended (a query that needs longer to start giving rows "
+            "needs a larger --max-wait)")
+
+    def kill_query(self, thread_id: int) -> None:
+        """MySQL: end the statement of another session of ours, from a new connection."""
+        with self._get_engine().connect() as conn:
+            conn.exec_driver_sql(f"KILL QUERY {int(thread_id)}")
 
     def query_error(self, query: Query, exc: Exception) -> SourceError:
         lost = "lost the connection to" if _connection_lost(exc) else "query failed on"
@@ -146,20 +195,25 @@ class Pages:
         conn = self.source._connect(self.query)
         finished, result = False, None
         try:
-            result = self.source._execute(conn, self.query,
-                                          limit=self.limit + 1 if self.limit else None)
-            keys = list(result.keys())
-            for rows in result.partitions(self.page_size):
-                if self.limit and self.rows_read + len(rows) > self.limit:
-                    rows = rows[: self.limit - self.rows_read]
-                    self.more_available = True
-                if rows:
-                    yield self._frame(keys, rows)
-                if self.more_available:
-                    break
+            with self.source._watched(conn, self.query) as watchdog:
+                with watchdog.waiting():
+                    result = self.source._execute(conn, self.query,
+                                                  limit=self.limit + 1 if self.limit else None)
+                keys = list(result.keys())
+                partitions = result.partitions(self.page_size)
+                while True:
+                    with watchdog.waiting():
+                        rows = next(partitions, None)
+                    if rows is None:
+                        break
+                    if self.limit and self.rows_read + len(rows) > self.limit:
+                        rows = rows[: self.limit - self.rows_read]
+                        self.more_available = True
+                    if rows:
+                        yield self._frame(keys, rows)
+                    if self.more_available:
+                        break
             finished = True
-        except sa.exc.DBAPIError as exc:
-            raise self.source.query_error(self.query, exc) from None
         finally:
             if finished:
                 conn.close()
@@ -180,6 +234,94 @@ class Pages:
                 for j, value in enumerate(row):
                     grid[i, j] = value
         return pd.DataFrame(grid, columns=keys, index=index, dtype=object, copy=False)
+
+
+class _Watchdog:
+    """Ends a statement the run cannot wait for: once the run is asked to stop, or when the
+    database has sent nothing for `stall_seconds` while the sync waits on it.
+
+    The database is asked to cancel first (MySQL's KILL QUERY from a second connection,
+    PostgreSQL's cancel request, SQLite's interrupt()); a wait that has not ended CANCEL_GRACE
+    seconds later (the cancel could not get through a dead network) has its socket shut, which
+    ends any read at once. `reason` then says why: "stop" or "stall".
+    """
+
+    def __init__(self, source: Source, conn):
+        self.source, self.reason = source, None
+        self._dbapi = conn.connection.dbapi_connection
+        kind = source.connection.type
+        self._mysql_thread = self._dbapi.thread_id() if kind == "mysql" else None
+        self._fd = self._dbapi.pgconn.socket if kind == "postgres" else None
+        self._waiting_since: float | None = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        threading.Thread(target=self._watch, name="query-watchdog", daemon=True).start()
+
+    @contextmanager
+    def waiting(self):
+        """Around each call that waits on the database."""
+        with self._lock:
+            self._waiting_since = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting_since = None
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def _watch(self) -> None:
+        while not self._closed.wait(_WATCH_EVERY):
+            with self._lock:
+                since = self._waiting_since
+            if since is None:
+                continue
+            if self.source.stop.is_set():
+                self._end("stop", since)
+            elif time.monotonic() - since >= self.source.stall_seconds:
+                self._end("stall", since)
+            else:
+                continue
+            return
+
+    def _end(self, reason: str, since: float) -> None:
+        self.reason = reason
+        threading.Thread(target=self._cancel, name="query-cancel", daemon=True).start()
+        deadline = time.monotonic() + CANCEL_GRACE
+        while time.monotonic() < deadline and not self._closed.wait(0.05):
+            with self._lock:
+                if self._waiting_since != since:
+                    return  # the cancel worked
+        with self._lock:
+            if self._waiting_since == since and not self._closed.is_set():
+                self._shut_socket()
+
+    def _cancel(self) -> None:
+        connection = self.source.connection
+        try:
+            if self._mysql_thread is not None:
+                self.source.kill_query(self._mysql_thread)
+            elif connection.type == "postgres":
+                self._dbapi.cancel_safe(timeout=connection.connect_timeout)
+            elif connection.type == "sqlite":
+                self._dbapi.interrupt()
+            elif hasattr(self._dbapi, "cancel"):
+                self._dbapi.cancel()
+        except Exception as exc:  # whatever the driver says: the socket is shut after the grace
+            log.debug("cancelling the query on %s failed: %s", connection.describe(), exc)
+
+    def _shut_socket(self) -> None:
+        """Shut the connection's socket both ways: a read blocked on it returns at once."""
+        try:
+            if self._fd is not None:  # psycopg: the libpq socket, through a duplicate
+                with socket.socket(fileno=os.dup(self._fd)) as duplicate:
+                    duplicate.shutdown(socket.SHUT_RDWR)
+            elif getattr(self._dbapi, "_sock", None) is not None:  # PyMySQL
+                self._dbapi._sock.shutdown(socket.SHUT_RDWR)
+        except OSError as exc:
+            log.debug("shutting the socket of %s failed: %s", self.source.connection.describe(),
+                      exc)
 
 
 def _forget_unread_rows(result) -> None:
@@ -227,14 +369,14 @@ def _create_engine(connection: Connection, stream_hold_seconds: int):
     @sa.event.listens_for(engine, "connect")
     def _prepare_session(dbapi_connection, _record):
         _decode_every_value(kind, dbapi_connection)
-        if hasattr(dbapi_connection, "_read_timeout"):  # PyMySQL: reads may wait for long
-            dbapi_connection._read_timeout = None
         cursor = dbapi_connection.cursor()
         try:
             for statement in setup:
                 cursor.execute(*statement)
         finally:
             cursor.close()
+        if hasattr(dbapi_connection, "_read_timeout"):  # PyMySQL: a query may compute for long;
+            dbapi_connection._read_timeout = None  # the watchdog bounds the silence instead
     return engine
 
 

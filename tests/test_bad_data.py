@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from conftest import write_project
+from conftest import SQLITE_SECTION, write_project
 from core.main import start
 
 pytestmark = pytest.mark.usefixtures("emulator_credentials")
@@ -212,13 +212,9 @@ def test_postgres_values_are_sent_as_what_they_are(postgres, emulator, tmp_path)
 
 
 def test_sqlite_text_that_is_not_utf8_rejects_its_row_only(emulator, tmp_path):
-    project = write_project(tmp_path / "p", """\
-        [connection]
-        type = "sqlite"
-        [sqlite]
-        database = "wells.db"
-        """, {"wells": "SELECT 'internal' AS dataSource, id AS chosenID, name AS wellName, "
-                       "id AS customString1 FROM w ORDER BY id"})
+    project = write_project(tmp_path / "p", SQLITE_SECTION, {
+        "wells": "SELECT 'internal' AS dataSource, id AS chosenID, name AS wellName, "
+                 "id AS customString1 FROM w ORDER BY id"})
     with sqlite3.connect(project / "wells.db") as db:
         db.execute("CREATE TABLE w (id TEXT, name TEXT)")
         db.execute("INSERT INTO w VALUES ('S1', 'ok'), ('S2', CAST(X'FF41' AS TEXT)), "

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from conftest import write_project
+from conftest import SQLITE_SECTION, write_project
 from core.main import start
 
 ROWS = 5  # wells W1..W5 in every database
@@ -81,12 +81,7 @@ def test_postgres_runs_the_query_as_written(postgres_wells, tmp_path, ending):
 @pytest.mark.parametrize("ending", list(ENDINGS))
 def test_sqlite_runs_the_query_as_written(tmp_path, ending):
     sql, rows = ENDINGS[ending]
-    project = write_project(tmp_path / "p", """\
-        [connection]
-        type = "sqlite"
-        [sqlite]
-        database = "wells.db"
-        """, {"wells": sql})
+    project = write_project(tmp_path / "p", SQLITE_SECTION, {"wells": sql})
     with sqlite3.connect(project / "wells.db") as db:
         db.execute("CREATE TABLE w (id TEXT PRIMARY KEY)")
         db.executemany("INSERT INTO w VALUES (?)", [(f"W{i}",) for i in range(1, ROWS + 1)])

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -54,20 +55,43 @@ def parser() -> argparse.ArgumentParser:
 
 def stop_on_signals() -> threading.Event:
     """Ctrl-C or SIGTERM (a scheduler ending the job) asks the run to stop after the current
-    page, with every row accounted for; a second Ctrl-C stops at once."""
+    page, with every row accounted for; a second Ctrl-C stops at once.
+
+    Python runs a signal handler only when the main thread comes back to Python code, which a
+    query computing inside the database driver (SQLite's, say) may not do for an hour. So the
+    signal also wakes a thread, through `signal.set_wakeup_fd`, that sets the stop at once:
+    the run's watchdogs then cancel the query and cut the requests still in flight."""
     stop = threading.Event()
+    received = []
 
     def ask(signum, _frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
+        received.append(signum)
         stop.set()
-        logging.getLogger("core").warning(
-            "%s: stopping after the current page (Ctrl-C again to stop at once)",
-            signal.Signals(signum).name)
+        if len(received) > 1:
+            raise KeyboardInterrupt
 
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    threading.Thread(target=_stop_on_wakeup, args=(reader, writer, stop), name="signals",
+                     daemon=True).start()
     signal.signal(signal.SIGINT, ask)
     signal.signal(signal.SIGTERM, ask)
     return stop
+
+
+def _stop_on_wakeup(reader: socket.socket, _writer: socket.socket,
+                    stop: threading.Event) -> None:
+    """Set the stop the moment a signal arrives, whatever the main thread is doing."""
+    said = False
+    while signals := reader.recv(64):
+        for signum in signals:
+            if signum in (signal.SIGINT, signal.SIGTERM) and not said:
+                stop.set()
+                said = True
+                logging.getLogger("core").warning(
+                    "%s: stopping after the current page (Ctrl-C again to stop at once)",
+                    signal.Signals(signum).name)
 
 
 def tune_garbage_collector() -> None:
