@@ -32,6 +32,7 @@ from .transform import map_columns, normalise, split_by_data_source, to_payload
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 1000
+MAX_LIMIT = 2**62
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RATE_LIMIT = 200  # write requests a minute: the API's quota per client
@@ -58,8 +59,9 @@ class Options:
 
     def check(self) -> None:
         largest = max(r.max_records for r in RESOURCES.values())
-        if self.limit < 0:
-            raise UsageError(f"limit must be 0 (all rows) or more, not {self.limit}")
+        if not 0 <= self.limit <= MAX_LIMIT:  # beyond it no database takes the LIMIT + 1
+            raise UsageError(f"limit must be 0 (all rows) or more, at most {MAX_LIMIT}, not "
+                             f"{self.limit}")
         if not 1 <= self.page_size <= largest:
             raise UsageError(f"page size must be between 1 and {largest}, not {self.page_size}")
         if self.concurrency < 1:

@@ -115,7 +115,7 @@ def test_cli_invalid_project_exits_2_with_one_line(tmp_path):
 @pytest.mark.parametrize("argv", [["--limit", "-1"], ["--page-size", "0"],
                                   ["--page-size", "20001"], ["--resource", "monthly"],
                                   ["--no-such-flag"], ["--max-wait", "inf"],
-                                  ["--max-wait", "nan"]])
+                                  ["--max-wait", "nan"], ["--limit", "99999999999999999999999"]])
 def test_cli_bad_usage_exits_2(argv):
     done = subprocess.run([sys.executable, "-m", "core", str(ROOT / "example"), *argv],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
