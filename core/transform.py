@@ -45,6 +45,7 @@ from .resources import (
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
 # numeric text as SQL writes it, ASCII digits only: not '1_000', '١٢٣', 'NaN' or 'inf'
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_FIRST_DAY = np.datetime64("0001-01-01")
 _PLAIN_TEXT = (str, int, np.integer, uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address,
                ipaddress.IPv4Interface, ipaddress.IPv6Interface, ipaddress.IPv4Network,
                ipaddress.IPv6Network)
@@ -315,18 +316,28 @@ def to_dates(values: np.ndarray, field: Field | None = None):
 
 
 def _plain_days(texts: list[str]) -> np.ndarray | None:
-    """The days of `YYYY-MM-DD[ hh:mm:ss]` text, as MySQL sends DATE and DATETIME (and
-    PostgreSQL its date and timestamp), checked at numpy's speed; None for anything else (zero
-    or invalid dates, offsets, infinity), left to _one_day."""
-    if not all((len(text) == 10 or (len(text) == 19 and text[10] in " T"))
-               and text[4:5] == "-" == text[7:8] and not text.startswith("0000")
-               for text in texts):
+    """The days of `YYYY-MM-DD` or `YYYY-MM-DD hh:mm:ss` text, as MySQL sends DATE and DATETIME
+    (and PostgreSQL its date and timestamp), checked at numpy's speed; None for anything else
+    (zero or invalid dates, offsets, infinity, year 0), which _one_day reads one by one."""
+    width = len(texts[0])
+    if width == 10:
+        unit = "D"
+        plain = all(len(t) == 10 and t[4] == "-" == t[7] and t[:4].isdigit() for t in texts)
+    elif width == 19:  # the time must be plain too: '2024-01-01 02:00+05' is another day in UTC
+        unit = "s"
+        plain = all(len(t) == 19 and t[4] == "-" == t[7] and t[10] in " T" and
+                    t[13] == ":" == t[16] and t[:4].isdigit() for t in texts)
+    else:
+        return None
+    if not plain:
         return None
     try:  # refuses 2021-02-30 and 25:00:00
-        np.array(texts, dtype="datetime64[s]")
+        moments = np.array(texts, dtype=f"datetime64[{unit}]")
     except ValueError:
         return None
-    return _object_array([text[:10] for text in texts])
+    if (moments < _FIRST_DAY).any():  # year 0, which numpy knows and the API does not
+        return None
+    return _object_array(texts if width == 10 else [t[:10] for t in texts])
 
 
 def _one_day(value):
