@@ -82,7 +82,8 @@ def stop_on_signals() -> threading.Event:
 
 def _stop_on_wakeup(reader: socket.socket, _writer: socket.socket,
                     stop: threading.Event) -> None:
-    """Set the stop the moment a signal arrives, whatever the main thread is doing."""
+    """Set the stop the moment a signal arrives, whatever the main thread is doing. (The
+    writer is held here only to stay open: set_wakeup_fd keeps nothing but its number.)"""
     said = False
     while signals := reader.recv(64):
         for signum in signals:
