@@ -31,7 +31,8 @@ DEFAULT_BASE_URL = "https://test-api.combocurve.com"
 PUBLIC_TEST_API_KEY = "AIzaSyCtjb6vep5dWTyrQNvoVBkKYWBH3WeGG2E"
 DEFAULT_PORTS = {"mysql": 3306, "postgres": 5432, "sqlserver": 1433}
 SERVER_KEYS = {"host", "port", "user", "password", "database", "options", "connect_timeout"}
-SQLSERVER_DRIVERS = ("pymssql", "odbc")  # [sqlserver] driver: pymssql (default) or pyodbc
+# `driver = "..."` in [mysql] or [sqlserver]: the first is the default (see sources/drivers.py)
+DRIVER_NAMES = {"mysql": ("pymysql", "mysqlclient", "mariadb"), "sqlserver": ("pymssql", "odbc")}
 SQLITE_KEYS = {"database", "attach"}
 CONNECTION_TYPES = (*DEFAULT_PORTS, "sqlite")
 COMBOCURVE_KEYS = {"base_url", "api_key", "token", "service_account", "proxy", "ca_bundle"}
@@ -63,7 +64,7 @@ class Connection:
     options: dict = field(default_factory=dict)
     connect_timeout: float = 10.0
     attach: dict = field(default_factory=dict)  # sqlite: schema name -> database file
-    driver: str | None = None  # sqlserver: "odbc" for pyodbc (no user: Windows login)
+    driver: str | None = None  # mysql: a C driver; sqlserver: "odbc" (no user: Windows login)
 
     def describe(self) -> str:
         """`mysql 127.0.0.1:3306/global`: how messages name this database, with no secret."""
@@ -359,16 +360,16 @@ def _connection(config: dict, config_file: Path, folder: Path) -> Connection:
         raise ProjectError(f"{config_file}: [connection] type '{kind}' is not supported; "
                            f"use one of {', '.join(CONNECTION_TYPES)}")
     table = _section(config, kind, config_file, required=True)
-    allowed = SERVER_KEYS | ({"driver"} if kind == "sqlserver" else set())
+    allowed = SERVER_KEYS | ({"driver"} if kind in DRIVER_NAMES else set())
     _check_keys(table, SQLITE_KEYS if kind == "sqlite" else allowed, kind, config_file)
     values = {k: _expand(v, f"[{kind}] {k}", config_file) for k, v in table.items()}
     if kind == "sqlite":
         return _sqlite_connection(values, config_file, folder)
 
     driver = values.get("driver")
-    if driver is not None and driver not in SQLSERVER_DRIVERS:
-        raise ProjectError(f"{config_file}: [sqlserver] driver '{driver}' is not one of "
-                           f"{', '.join(SQLSERVER_DRIVERS)}")
+    if driver is not None and driver not in DRIVER_NAMES[kind]:
+        raise ProjectError(f"{config_file}: [{kind}] driver '{driver}' is not one of "
+                           f"{', '.join(DRIVER_NAMES[kind])}")
     windows_login = driver == "odbc" and not values.get("user")  # Trusted_Connection
     for key in ("host",) if windows_login else ("host", "user"):
         if not isinstance(values.get(key), str) or not values[key]:

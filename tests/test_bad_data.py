@@ -11,8 +11,8 @@ from core.main import start
 pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
-def _sync(db, emulator, tmp_path, sql):
-    project = write_project(tmp_path / "p", db.section(), {"wells": sql})
+def _sync(db, emulator, tmp_path, sql, driver=None):
+    project = write_project(tmp_path / "p", db.section(driver), {"wells": sql})
     report = start(project, base_url=emulator.base_url)
     wells = report.resource("wells")
     assert wells.unaccounted == 0 and not wells.errors
@@ -55,11 +55,12 @@ def _literal(value) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def test_mariadb_awkward_values(mariadb, emulator, tmp_path):
+def test_mariadb_awkward_values(mariadb, emulator, tmp_path, mysql_driver):
     values = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in MARIADB_ROWS)
     mariadb.run(
         "SET SESSION sql_mode = ''",  # let the zero date in, as old MySQL data has them
         "SET SESSION time_zone = '+05:00'",
+        "DROP TABLE IF EXISTS odd",
         """CREATE TABLE odd (label VARCHAR(10), id VARCHAR(12), dt DATETIME NULL,
             ts TIMESTAMP NULL DEFAULT NULL, dtext VARCHAR(20), ntext VARCHAR(20),
             flag TINYINT(1), big BIGINT, dec_value DECIMAL(20, 6), name VARCHAR(40),
@@ -70,7 +71,7 @@ def test_mariadb_awkward_values(mariadb, emulator, tmp_path):
         SELECT label AS customString1, 'internal' AS dataSource, id AS chosenID,
                dt AS spudDate, ts AS permitDate, dtext AS firstProdDate, ntext AS lateralLength,
                flag AS customBool0, big AS customNumber0, dec_value AS customNumber1,
-               name AS wellName, raw AS customString0 FROM odd""")
+               name AS wellName, raw AS customString0 FROM odd""", mysql_driver)
 
     assert stored["Z1"].get("spudDate") is None  # MySQL's zero date is "no date"
     assert stored["T1"]["spudDate"].startswith("2024-01-01")  # DATETIME: as written
@@ -115,8 +116,9 @@ def test_postgres_awkward_values(postgres, emulator, tmp_path):
 # -- wrong data, never: far dates, exact numbers, structured values, flags -----------------------
 
 
-def test_mariadb_values_are_sent_as_what_they_are(mariadb, emulator, tmp_path):
+def test_mariadb_values_are_sent_as_what_they_are(mariadb, emulator, tmp_path, mysql_driver):
     mariadb.run(
+        "DROP TABLE IF EXISTS truth",
         """CREATE TABLE truth (label VARCHAR(10), id VARCHAR(12), d DATE, dt DATETIME,
             dec_id DECIMAL(12, 2), big DECIMAL(30, 1), flag BIT(1), j JSON, t TIME,
             ntext VARCHAR(20))""",
@@ -135,7 +137,7 @@ def test_mariadb_values_are_sent_as_what_they_are(mariadb, emulator, tmp_path):
                d AS spudDate, dt AS permitDate, dec_id AS customString2, big AS customNumber0,
                flag AS customBool0, j AS customString3, t AS customString4,
                ntext AS customNumber1
-        FROM truth ORDER BY id""")
+        FROM truth ORDER BY id""", mysql_driver)
 
     far, early = stored["F1"], stored["F2"]
     assert far["spudDate"].startswith("9999-12-31") and far["permitDate"].startswith("9999-12-31")

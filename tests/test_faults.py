@@ -217,8 +217,9 @@ def test_mariadb_connection_killed_mid_read(tables, emulator, tmp_path):
     emulator.latency = 0.02
 
     def kill():
-        for row in tables.rows("SELECT id FROM information_schema.processlist "
-                               "WHERE info LIKE '%FROM big%' AND info NOT LIKE '%processlist%'"):
+        for row in tables.rows("SELECT id FROM information_schema.processlist "  # this test's
+                               "WHERE db = DATABASE() AND info LIKE '%FROM big%' "  # only
+                               "AND info NOT LIKE '%processlist%'"):
             tables.run(f"KILL {row['id']}")
     watcher = _kill_when_daily_rows_arrive(emulator, kill)
 
@@ -239,7 +240,7 @@ def test_postgres_connection_killed_mid_read(postgres, emulator, tmp_path):
     def kill():
         postgres.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                      "WHERE (query LIKE '%FROM big%' OR query LIKE 'FETCH%') "
-                     "AND pid <> pg_backend_pid()")
+                     "AND datname = current_database() AND pid <> pg_backend_pid()")
     watcher = _kill_when_daily_rows_arrive(emulator, kill)
 
     report = sync(project, emulator, page_size=100, concurrency=1, rate_limit=None)

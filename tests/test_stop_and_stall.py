@@ -174,8 +174,8 @@ def _stopped(child, report_file, signum=signal.SIGTERM) -> tuple[dict, str]:
 def test_sigterm_cancels_a_mariadb_query_computing_its_first_row(mariadb, emulator, tmp_path):
     project = write_project(tmp_path / "p", mariadb.section(), {"wells": SLEEPING["mysql"]})
     report_file = tmp_path / "report.json"
-    sleeping = ("SELECT id FROM information_schema.processlist "
-                "WHERE info LIKE '%SLEEP(3600)%' AND info NOT LIKE '%processlist%'")
+    sleeping = ("SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND "
+                "info LIKE '%SLEEP(3600)%' AND info NOT LIKE '%processlist%'")
     child = _cli(project, emulator, report_file)
     _waiting_for(child, lambda: mariadb.rows(sleeping), "the query on the server")
 

@@ -13,46 +13,30 @@ watchdog ends a statement when the run is stopped, or when the database has sent
 `stall_seconds` (a network partition, a proxy that stopped forwarding).
 """
 
-import difflib
-import inspect
 import logging
-import os
 import re
-import socket
-import struct
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
-from sqlalchemy.pool import NullPool
 
-from . import sqltext
-from .errors import ProjectError, SourceError
-from .project import CONFIG_FILE, Connection, Query
+from .. import sqltext
+from ..errors import ProjectError, SourceError
+from ..project import CONFIG_FILE, Connection, Query
+from .drivers import create_engine
+from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
-DRIVERS = {"mysql": "mysql+pymysql", "postgres": "postgresql+psycopg",
-           "sqlserver": "mssql+pymssql", "sqlite": "sqlite"}
-# [sqlserver] driver = "odbc": Microsoft's ODBC driver through pyodbc, as Windows shops run it.
-# ApplicationIntent=ReadOnly sends the session to a readable secondary of an availability
-# group when there is one, and is ignored otherwise; options override both defaults.
-ODBC_DEFAULTS = {"driver": "ODBC Driver 18 for SQL Server", "ApplicationIntent": "ReadOnly"}
-SQL_DATETIMEOFFSET = -155  # the ODBC type code pyodbc cannot decode by itself
 SINCE = "since"
 BEFORE_EVERYTHING = datetime(1900, 1, 1)  # `:since` before any success: every row (SQL Server's
 # datetime starts in 1753, smalldatetime in 1900)
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")  # SQLAlchemy's own bind-parameter pattern
-CANCEL_GRACE = 2.0  # seconds a cancelled statement has to end before its socket is shut
 DEFAULT_STALL = 600.0  # seconds without an answer from the database: the run's default back-off
-_WATCH_EVERY = 0.1  # seconds between two looks of a watchdog
 # a row limit of the query's own at its end: then the query is wrapped, not appended to
 _ENDS_WITH_LIMIT = re.compile(
     r"\b(limit\s+(\d+|all)(\s*(,|offset)\s*\d+)?|offset\s+\d+\s+rows?(\s+fetch\s+.+\s+only)?"
@@ -180,7 +164,7 @@ class Source:
     def _watched(self, conn, query: Query):
         """A watchdog over the statements of the block; whatever fails in it becomes the
         query's SourceError, saying so when the watchdog ended the statement."""
-        watchdog = _Watchdog(self, conn)
+        watchdog = Watchdog(self, conn)
         try:
             yield watchdog
         except SourceError:
@@ -216,14 +200,7 @@ class Source:
 
     def _get_engine(self):
         if self._engine is None:
-            try:
-                self._engine = _create_engine(self.connection, self.stream_hold_seconds)
-            except ImportError as exc:  # pymssql and pyodbc are an optional extra
-                raise SourceError(
-                    f"{self.connection.describe()}: the {self.connection.type} driver is not "
-                    f"installed ({exc.name}); pip install 'combocurve-sync[sqlserver]'"
-                    + (" and Microsoft's ODBC Driver 18 for SQL Server"
-                       if self.connection.driver == "odbc" else "")) from None
+            self._engine = create_engine(self.connection, self.stream_hold_seconds)
         return self._engine
 
 
@@ -287,94 +264,6 @@ class Pages:
         return pd.DataFrame(grid, columns=keys, index=index, dtype=object, copy=False)
 
 
-class _Watchdog:
-    """Ends a statement the run cannot wait for: once the run is asked to stop, or when the
-    database has sent nothing for `stall_seconds` while the sync waits on it.
-
-    The database is asked to cancel first (MySQL's KILL QUERY from a second connection,
-    PostgreSQL's cancel request, SQLite's interrupt()); a wait that has not ended CANCEL_GRACE
-    seconds later (the cancel could not get through a dead network) has its socket shut, which
-    ends any read at once. `reason` then says why: "stop" or "stall".
-    """
-
-    def __init__(self, source: Source, conn):
-        self.source, self.reason = source, None
-        self._dbapi = conn.connection.dbapi_connection
-        kind = source.connection.type
-        self._mysql_thread = self._dbapi.thread_id() if kind == "mysql" else None
-        self._fd = self._dbapi.pgconn.socket if kind == "postgres" else None
-        self._waiting_since: float | None = None
-        self._lock = threading.Lock()
-        self._closed = threading.Event()
-        threading.Thread(target=self._watch, name="query-watchdog", daemon=True).start()
-
-    @contextmanager
-    def waiting(self):
-        """Around each call that waits on the database."""
-        with self._lock:
-            self._waiting_since = time.monotonic()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._waiting_since = None
-
-    def close(self) -> None:
-        self._closed.set()
-
-    def _watch(self) -> None:
-        while not self._closed.wait(_WATCH_EVERY):
-            with self._lock:
-                since = self._waiting_since
-            if since is None:
-                continue
-            if self.source.stop.is_set():
-                self._end("stop", since)
-            elif time.monotonic() - since >= self.source.stall_seconds:
-                self._end("stall", since)
-            else:
-                continue
-            return
-
-    def _end(self, reason: str, since: float) -> None:
-        self.reason = reason
-        threading.Thread(target=self._cancel, name="query-cancel", daemon=True).start()
-        deadline = time.monotonic() + CANCEL_GRACE
-        while time.monotonic() < deadline and not self._closed.wait(0.05):
-            with self._lock:
-                if self._waiting_since != since:
-                    return  # the cancel worked
-        with self._lock:
-            if self._waiting_since == since and not self._closed.is_set():
-                self._shut_socket()
-
-    def _cancel(self) -> None:
-        connection = self.source.connection
-        try:
-            if self._mysql_thread is not None:
-                self.source.kill_query(self._mysql_thread)
-            elif connection.type == "postgres":
-                self._dbapi.cancel_safe(timeout=connection.connect_timeout)
-            elif connection.type == "sqlite":
-                self._dbapi.interrupt()
-            elif hasattr(self._dbapi, "cancel"):
-                self._dbapi.cancel()
-        except Exception as exc:  # whatever the driver says: the socket is shut after the grace
-            log.debug("cancelling the query on %s failed: %s", connection.describe(), exc)
-
-    def _shut_socket(self) -> None:
-        """Shut the connection's socket both ways: a read blocked on it returns at once."""
-        try:
-            if self._fd is not None:  # psycopg: the libpq socket, through a duplicate
-                with socket.socket(fileno=os.dup(self._fd)) as duplicate:
-                    duplicate.shutdown(socket.SHUT_RDWR)
-            elif getattr(self._dbapi, "_sock", None) is not None:  # PyMySQL
-                self._dbapi._sock.shutdown(socket.SHUT_RDWR)
-        except OSError as exc:
-            log.debug("shutting the socket of %s failed: %s", self.source.connection.describe(),
-                      exc)
-
-
 def _forget_unread_rows(result) -> None:
     """PyMySQL would read a dropped stream to its end when the result is collected; say no."""
     unread = getattr(getattr(result, "cursor", None), "_result", None)
@@ -418,153 +307,3 @@ def _connection_lost(exc: Exception) -> bool:
     return bool(getattr(exc, "connection_invalidated", False)) or code in (2006, 2013)
 
 
-def _create_engine(connection: Connection, stream_hold_seconds: int):
-    kind = connection.type
-    if kind == "sqlite":
-        url = URL.create("sqlite", database=connection.database)
-        engine = sa.create_engine(url, poolclass=NullPool)
-        setup = [("ATTACH DATABASE ? AS ?", (path, name))  # any path, any name: parameters
-                 for name, path in connection.attach.items()] + [("PRAGMA query_only = ON",)]
-    else:
-        check_options(connection)
-        engine = sa.create_engine(database_url(connection), poolclass=NullPool,
-                                  connect_args=_connect_args(connection))
-        setup = _session_setup(kind, stream_hold_seconds)
-
-    @sa.event.listens_for(engine, "connect")
-    def _prepare_session(dbapi_connection, _record):
-        _decode_every_value(kind, dbapi_connection)
-        if hasattr(dbapi_connection, "add_output_converter"):  # pyodbc
-            dbapi_connection.add_output_converter(SQL_DATETIMEOFFSET, datetimeoffset)
-        cursor = dbapi_connection.cursor()
-        try:
-            for statement in setup:
-                cursor.execute(*statement)
-        finally:
-            cursor.close()
-        if hasattr(dbapi_connection, "_read_timeout"):  # PyMySQL: a query may compute for long;
-            dbapi_connection._read_timeout = None  # the watchdog bounds the silence instead
-    return engine
-
-
-def database_url(connection: Connection) -> URL:
-    """The SQLAlchemy URL of a server database (the password inside, so never shown)."""
-    odbc = connection.type == "sqlserver" and connection.driver == "odbc"
-    options = {k: str(v) for k, v in connection.options.items()}
-    if odbc:
-        given = {k.lower() for k in options}
-        options = {k: v for k, v in ODBC_DEFAULTS.items() if k.lower() not in given} | options
-    return URL.create("mssql+pyodbc" if odbc else DRIVERS[connection.type],
-                      username=connection.user,
-                      password=connection.password.reveal() if connection.password else None,
-                      host=connection.host, port=connection.port, database=connection.database,
-                      query=options)
-
-
-def datetimeoffset(raw: bytes) -> datetime:
-    """SQL Server's DATETIMEOFFSET as ODBC sends it (SQL_SS_TIMESTAMPOFFSET_STRUCT), as an
-    aware datetime, so that transform takes its UTC day like any other timestamp."""
-    year, month, day, hour, minute, second, nanos, tz_hours, tz_minutes = \
-        struct.unpack("<6hI2h", raw)
-    offset = timezone(timedelta(hours=tz_hours, minutes=tz_minutes))
-    return datetime(year, month, day, hour, minute, second, nanos // 1000, tzinfo=offset)
-
-
-def _decode_every_value(kind: str, dbapi_connection) -> None:
-    """No value may fail a whole page: what the driver cannot turn into a Python object comes
-    as the database's text (or bytes) and transform rejects its row with a reason."""
-    if kind == "sqlite":  # invalid UTF-8 in a TEXT value: bytes, not an error for the page
-        dbapi_connection.text_factory = _text_or_bytes
-    elif kind == "postgres":  # 'infinity', years beyond 9999 or BC, time 24:00: all text
-        from psycopg.types.string import TextLoader
-
-        for name in ("date", "timestamp", "timestamptz", "time", "timetz", "interval"):
-            dbapi_connection.adapters.register_loader(name, TextLoader)
-
-
-def _text_or_bytes(raw: bytes) -> str | bytes:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw
-
-
-# Driver options naming a file (or a folder) that must exist; PostgreSQL's sslrootcert may also
-# be 'system' (the operating system's certificates).
-_FILE_OPTIONS = {"mysql": {"ssl_ca", "ssl_cert", "ssl_key", "read_default_file"},
-                 "postgres": {"sslrootcert", "sslcert", "sslkey", "sslcrl", "passfile"}}
-_FOLDER_OPTIONS = {"mysql": {"ssl_capath"}, "postgres": {"sslcrldir"}}
-_SECTION_KEYS = {"host", "port", "user", "password", "passwd", "database", "db", "dbname",
-                 "connect_timeout"}  # set in the section itself, not among the options
-
-
-def check_options(connection: Connection) -> None:
-    """Refuse driver options the driver does not know or that name a missing file, before
-    connecting: the driver would raise a TypeError or an OSError with no word of the project."""
-    kind = connection.type
-    known = _driver_options(kind)
-    where = f"{CONFIG_FILE}: [{kind}.options]"
-    for name, value in connection.options.items():
-        if name in _SECTION_KEYS:
-            raise ProjectError(f"{where} {name}: set it in [{kind}] itself")
-        if known is not None and name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ProjectError(f"{where} {name} is not an option of the {kind} driver{hint}")
-        path = Path(str(value)).expanduser()
-        if name in _FILE_OPTIONS.get(kind, ()) and value != "system" and not path.is_file():
-            raise ProjectError(f"{where} {name}: no file {path}")
-        if name in _FOLDER_OPTIONS.get(kind, ()) and not path.is_dir():
-            raise ProjectError(f"{where} {name}: no folder {path}")
-
-
-def _driver_options(kind: str) -> set[str] | None:
-    """The option names a driver takes, or None when it cannot say."""
-    if kind == "mysql":
-        import pymysql
-
-        parameters = inspect.signature(pymysql.connections.Connection.__init__).parameters
-        # SQLAlchemy turns these into PyMySQL's ssl={...}
-        return set(parameters) - {"self"} | {"ssl_capath", "ssl_cipher", "ssl_check_hostname"}
-    if kind == "postgres":
-        import psycopg
-
-        return {option.keyword.decode() for option in psycopg.pq.Conninfo.get_defaults()}
-    return None
-
-
-def _connect_args(connection: Connection) -> dict:
-    timeout = connection.connect_timeout
-    if connection.type == "mysql":  # read_timeout bounds the handshake; lifted once connected
-        return {"connect_timeout": timeout, "read_timeout": timeout, "charset": "utf8mb4",
-                "conv": _mysql_conversions()}
-    if connection.type == "postgres":
-        return {"connect_timeout": max(1, round(timeout)),
-                "options": "-c TimeZone=UTC -c DateStyle=ISO -c default_transaction_read_only=on"}
-    if connection.driver == "odbc":
-        return {"timeout": max(1, round(timeout))}  # pyodbc's login time-out
-    return {"login_timeout": max(1, round(timeout))}
-
-
-def _mysql_conversions() -> dict:
-    """PyMySQL's decoders, but dates stay text: parsing them one by one in Python is a third of
-    the driver's time per row, and transform parses a whole page of them at once. TIME stays
-    text too ('26:00:00', not a timedelta's '1 day, 2:00:00'), and BIT is a number, so that a
-    BIT(1) flag reads as 0 or 1."""
-    from pymysql.constants import FIELD_TYPE
-    from pymysql.converters import conversions, through
-
-    texts = (FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP, FIELD_TYPE.DATE, FIELD_TYPE.TIME)
-    return {**conversions, **dict.fromkeys(texts, through), FIELD_TYPE.BIT: _bits}
-
-
-def _bits(raw: bytes) -> int:
-    return int.from_bytes(raw, "big")
-
-
-def _session_setup(kind: str, stream_hold_seconds: int) -> list[tuple]:
-    if kind == "mysql":
-        return [("SET time_zone = '+00:00'",),
-                (f"SET SESSION net_write_timeout = {int(stream_hold_seconds)}",),
-                ("SET SESSION TRANSACTION READ ONLY",)]
-    return []
