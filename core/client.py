@@ -1,12 +1,14 @@
 """The HTTP client for ComboCurve's API: credentials, pacing, retries and 207 answers.
 
 - One requests.Session, explicit connect and read timeouts on every call.
-- Both PUTs are idempotent upserts, so 429, 500, 502, 503, 504, dropped connections and read
+- Writes are idempotent (PUT and PATCH of records upsert; a survey is POSTed only when a GET
+  found none, and PUT by its id), so 429, 500, 502, 503, 504, dropped connections and read
   timeouts are retried: `Retry-After` when the API sends it, else capped exponential back-off
   with jitter. All waiting of a run comes out of one budget; when it is spent, the request fails.
 - 401 stops the run (AuthError); other 4xx are never retried.
 - A sliding-window limiter keeps writes under the API quota (200 a minute), so that a long run
-  does not provoke a storm of 429s.
+  does not provoke a storm of 429s; another keeps the few reads a survey needs (finding it)
+  under the read quota.
 - Company networks: the project's proxy (else HTTPS_PROXY / NO_PROXY) and its trusted CAs (a
   PEM bundle, or the operating system's store through truststore). A refused proxy password or
   an untrusted certificate fails at once with one line: retrying cannot fix either.
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "combocurve-sync/0.1"
+READS_PER_MINUTE = 200  # the read quota, 800 units a minute, at 4 units for a list of wells
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,8 @@ def _system_context() -> ssl.SSLContext:
 
 
 class ApiClient:
-    """PUTs JSON arrays of records to one ComboCurve base URL."""
+    """Requests to one ComboCurve base URL: records written (207 answers), and the single
+    documents of directional surveys."""
 
     def __init__(self, base_url: str, api_key: Secret, bearer: BearerToken, *,
                  retry: RetryPolicy = RetryPolicy(), rate_limit: int | None = None,
@@ -208,6 +212,9 @@ class ApiClient:
         # once set, waits end at once and no new attempt starts: a stopped run ends promptly
         self.stopping = stopping or threading.Event()
         self.limiter = RateLimiter(rate_limit, sleep=self.stopping.wait)
+        # reads have a quota of their own (800 units a minute, 4 for the dearest list GET)
+        self.read_limiter = RateLimiter(READS_PER_MINUTE if rate_limit else None,
+                                        sleep=self.stopping.wait)
         self.budget = WaitBudget(retry.max_wait)
         self.http = HttpSession(network, connections=connections)
 
@@ -217,41 +224,67 @@ class ApiClient:
     def close(self) -> None:
         self.http.close()
 
-    def put(self, path: str, body: bytes, count: int) -> PutResult:
-        """Send one page; retried until a final answer or the run's wait budget is spent."""
+    def write(self, method: str, path: str, body: bytes, count: int) -> PutResult:
+        """Send `count` records (PUT or PATCH); one Outcome per record from the 207 answer.
+        Retried until a final answer or the run's wait budget is spent."""
+        response, attempts = self._exchange(method, path, data=body, answers={207})
+        return PutResult(parse_multi_status(response, count), attempts)
+
+    def call(self, method: str, path: str, *, document: dict | None = None,
+             params: dict | None = None, answers=frozenset({200})) -> "Answer":
+        """One request whose answer is a single JSON document (a survey, a list of them):
+        its status, among `answers`, and its parsed body. Other statuses raise UploadError
+        (401: AuthError) once retries cannot help."""
+        data = orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY) \
+            if document is not None else None
+        response, attempts = self._exchange(method, path, data=data, params=params,
+                                            answers=answers)
+        try:
+            body = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
+            body = None
+        return Answer(response.status_code, body, attempts)
+
+    def _exchange(self, method: str, path: str, *, data: bytes | None = None,
+                  params: dict | None = None, answers) -> tuple[requests.Response, int]:
+        """The request until an answer with a status in `answers`, retrying 429, 5xx and
+        dropped connections within the run's wait budget; (the response, attempts made)."""
+        what = f"{method} {path}"
+        limiter = self.read_limiter if method in ("GET", "HEAD") else self.limiter
         attempt, answered = 0, False
         while True:
             attempt += 1
-            self.limiter.acquire()
+            limiter.acquire()
             if self.stopping.is_set():
-                raise UploadError(f"PUT {path}: the run was stopped", attempts=attempt - 1)
+                raise UploadError(f"{what}: the run was stopped", attempts=attempt - 1)
             try:
                 response = self.http.request(
-                    "PUT", self.base_url + path, data=body, headers=self._headers(),
+                    method, self.base_url + path, data=data, params=params,
+                    headers=self._headers(),
                     timeout=(self.retry.connect_timeout, self.retry.read_timeout))
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:  # reset mid-answer
                 if refused := refused_by_network(exc):
-                    raise UploadError(f"PUT {path}: {refused}", attempts=attempt,
+                    raise UploadError(f"{what}: {refused}", attempts=attempt,
                                       unreachable=not answered) from None
                 problem, delay = _network_problem(exc), self.retry.backoff(attempt)
             else:
                 if response.status_code == 407:  # the proxy's answer to plain HTTP, not the API's
-                    raise UploadError(f"PUT {path}: {PROXY_REFUSED}", attempts=attempt,
+                    raise UploadError(f"{what}: {PROXY_REFUSED}", attempts=attempt,
                                       unreachable=not answered)
                 answered = True
-                if response.status_code == 207:
-                    return PutResult(parse_multi_status(response, count), attempt)
-                self._raise_if_final(path, response, attempt)
+                if response.status_code in answers:
+                    return response, attempt
+                self._raise_if_final(what, response, attempt)
                 problem = f"HTTP {response.status_code}"
                 asked = retry_after(response)
                 delay = asked if asked is not None else self.retry.backoff(attempt)
             if not self.budget.take(delay):
                 raise UploadError(
-                    f"PUT {path}: gave up after {attempt} attempt(s) (last: {problem}); the "
+                    f"{what}: gave up after {attempt} attempt(s) (last: {problem}); the "
                     f"run's {self.retry.max_wait:g} s of back-off are spent: try again later "
                     "or allow more with --max-wait", attempts=attempt, unreachable=not answered)
-            log.warning("PUT %s: %s; retry %d in %.1f s", path, problem, attempt, delay)
+            log.warning("%s: %s; retry %d in %.1f s", what, problem, attempt, delay)
             self.stopping.wait(delay)
 
     def _headers(self) -> dict[str, str]:
@@ -260,18 +293,28 @@ class ApiClient:
                 "Content-Type": "application/json", "Accept": "application/json",
                 "User-Agent": USER_AGENT}
 
-    def _raise_if_final(self, path: str, response: requests.Response, attempt: int) -> None:
+    def _raise_if_final(self, what: str, response: requests.Response, attempt: int) -> None:
         status = response.status_code
         if status in RETRY_STATUSES:
             return
         detail = error_detail(response)
         if status == 401:
             raise AuthError(
-                f"PUT {path}: HTTP 401, the API refused the credentials ({detail}); check the "
+                f"{what}: HTTP 401, the API refused the credentials ({detail}); check the "
                 "API key and the token or service-account file ([combocurve] in combocurve.toml "
                 "or COMBOCURVE_API_KEY / COMBOCURVE_TOKEN / COMBOCURVE_SERVICE_ACCOUNT)",
                 status=401, attempts=attempt)
-        raise UploadError(f"PUT {path}: HTTP {status}: {detail}", status=status, attempts=attempt)
+        raise UploadError(f"{what}: HTTP {status}: {detail}", status=status, attempts=attempt)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A single-document answer: its status, its JSON body (None when it had none), and the
+    attempts it took."""
+
+    status: int
+    body: object
+    attempts: int
 
 
 def parse_multi_status(response: requests.Response, count: int) -> list[Outcome]:
@@ -301,14 +344,16 @@ def _outcome(entry) -> Outcome:
         return _ACCEPTED[status, code] if not isinstance(found, str) else \
             Outcome(True, status, code, id=found)
     ok = status in ("Created", "OK") or code in (200, 201)
-    message = None
-    if not ok:
-        errors = entry.get("errors") or []
-        message = "; ".join(
-            f"{e.get('name', 'Error')}: {e.get('message', '')}"
-            + (f" at {e['location']}" if e.get("location") else "")
-            for e in errors if isinstance(e, dict)) or f"{status} {code}"
+    message = None if ok else describe_errors(entry.get("errors")) or f"{status} {code}"
     return Outcome(ok, status, code if isinstance(code, int) else None, message)
+
+
+def describe_errors(errors) -> str:
+    """`Name: message at location; ...` of the API's list of errors ('' for none)."""
+    return "; ".join(
+        f"{e.get('name', 'Error')}: {e.get('message', '')}"
+        + (f" at {e['location']}" if e.get("location") else "")
+        for e in (errors if isinstance(errors, list) else []) if isinstance(e, dict))
 
 
 def error_detail(response: requests.Response) -> str:

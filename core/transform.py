@@ -6,6 +6,7 @@ Values are typed by the field's declared type, never by what one page happens to
 - string: text; INT ids become "123", ids are trimmed, an empty string is null, bytes must be
   UTF-8;
 - date: `YYYY-MM-DD`, the UTC day of a DATETIME or TIMESTAMP; MySQL's zero date is null;
+- month (a monthly row's date): any day names its month, sent as that month's 15th;
 - boolean: true/false, from booleans, 0/1 (TINYINT(1)) or the words true/false/yes/no.
 NULL, NaN and NaT become null. A row with any problem is rejected with every reason found.
 """
@@ -24,23 +25,12 @@ from pandas.api.types import infer_dtype
 
 from .errors import ProjectError
 from .project import shown_path
-from .resources import (
-    BOOLEAN,
-    DAILY_PRODUCTIONS,
-    DATE,
-    MAX_SAFE_INTEGER,
-    NUMBER,
-    WELLS,
-    Field,
-    Resource,
-)
+from .resources import BOOLEAN, DATE, MAX_SAFE_INTEGER, MONTH, NUMBER, Field, Resource
 
 # Bump when a value is sent differently from before: the ledger then resends every record,
 # since hashes of the old values say nothing about the new ones.
 NORMALISATION_VERSION = 1
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
-COORDINATE_PAIRS = (("surfaceLatitude", "surfaceLongitude"), ("heelLatitude", "heelLongitude"),
-                    ("toeLatitude", "toeLongitude"))
 
 
 @dataclass(frozen=True)
@@ -82,22 +72,9 @@ def map_columns(resource: Resource, columns: list[str], file: Path) -> dict[str,
             raise ProjectError(f"{where}: columns '{twin}' and '{column}' both feed "
                                f"'{found.name}'; keep one")
         mapping[column] = found
-    names = {f.name for f in mapping.values()}
-    for needed in _required_columns(resource, names):
+    for needed in resource.missing({f.name for f in mapping.values()}):
         raise ProjectError(f"{where}: no column for the required field {needed}")
     return mapping
-
-
-def _required_columns(resource: Resource, names: set[str]) -> list[str]:
-    if resource is WELLS:
-        missing = [n for n in ("dataSource",) if n not in names]
-        if "chosenID" not in names and "api14" not in names:
-            missing.append("chosenID")
-        return missing
-    missing = [] if "date" in names else ["date"]
-    if "well" not in names and not {"chosenID", "dataSource"} <= names:
-        missing.append("well (or chosenID and dataSource)")
-    return missing
 
 
 def normalise(page: pd.DataFrame, resource: Resource, mapping: dict[str, Field]) -> Normalised:
@@ -112,7 +89,7 @@ def normalise(page: pd.DataFrame, resource: Resource, mapping: dict[str, Field])
             flagged.add((position, field.name))
         columns[field.name] = values
     records = pd.DataFrame(columns, index=page.index, dtype=object)
-    for rule in ROW_RULES[resource.name]:
+    for rule in resource.row_rules:
         for position, name, message in rule(records):
             if (position, name) not in flagged:
                 problems.setdefault(position, []).append((name, message))
@@ -330,82 +307,17 @@ def to_booleans(values: np.ndarray, field: Field | None = None):
     return out, bad
 
 
-CONVERTERS = {NUMBER: to_numbers, "string": to_strings, DATE: to_dates, BOOLEAN: to_booleans}
+def to_months(values: np.ndarray, field: Field | None = None):
+    """Any day of a month as that month's 15th (`2024-03-15`): how ComboCurve stores a month
+    (see core/resources/monthly.py)."""
+    out, bad = to_dates(values, field)
+    days = np.flatnonzero(out != None)  # noqa: E711 - elementwise on objects
+    out[days] = _object_array([f"{day[:8]}15" for day in out[days].tolist()])
+    return out, bad
 
 
-# -- whole-row rules: each yields (position, field, message) for a row it refuses ----------
-
-
-def _column(records: pd.DataFrame, name: str) -> pd.Series:
-    if name in records:
-        return records[name]
-    return pd.Series([None] * len(records), index=records.index, dtype=object)
-
-
-def _required(*names: str):
-    def rule(records: pd.DataFrame):
-        for name in names:
-            for position in np.flatnonzero(_column(records, name).isna().to_numpy()):
-                yield position, name, "required"
-    return rule
-
-
-def _well_identity(records: pd.DataFrame):
-    """chosenID is required, except that a `di` well may be known by its api14 alone."""
-    missing = _column(records, "chosenID").isna().to_numpy()
-    stand_in = (_column(records, "dataSource") == "di").to_numpy() & \
-        _column(records, "api14").notna().to_numpy()
-    for position in np.flatnonzero(missing & ~stand_in):
-        yield position, "chosenID", "required"
-
-
-def _daily_identity(records: pd.DataFrame):
-    has_well = _column(records, "well").notna().to_numpy()
-    has_chosen = _column(records, "chosenID").notna().to_numpy()
-    has_source = _column(records, "dataSource").notna().to_numpy()
-    for position in np.flatnonzero(~has_well & ~has_chosen):
-        yield position, "well", "required (or chosenID and dataSource)"
-    for position in np.flatnonzero(~has_well & has_chosen & ~has_source):
-        yield position, "dataSource", "required with chosenID"
-
-
-def _coordinate_pairs(records: pd.DataFrame):
-    for first, second in COORDINATE_PAIRS:
-        a, b = _column(records, first).notna(), _column(records, second).notna()
-        for position in np.flatnonzero((a != b).to_numpy()):
-            lone, other = (first, second) if a.iloc[position] else (second, first)
-            yield position, lone, f"given without {other}"
-
-
-def _duplicates(key_names: tuple[str, ...], what: str):
-    """The API refuses (or silently merges) two records with one key in a request: refuse all."""
-    def rule(records: pd.DataFrame):
-        tuples = list(zip(*(_column(records, n).tolist() for n in key_names), strict=True))
-        if len(set(tuples)) == len(tuples):  # the usual page: no two rows share a key
-            return
-        keys = pd.DataFrame({n: _column(records, n).to_numpy() for n in key_names})
-        complete = keys.notna().any(axis=1).to_numpy() & _column(
-            records, key_names[-1]).notna().to_numpy()
-        doubled = keys.duplicated(keep=False).to_numpy() & complete
-        if not doubled.any():
-            return
-        rows = records.index.to_numpy()
-        groups = keys[doubled].groupby(list(key_names), dropna=False, sort=False).indices
-        for positions in groups.values():
-            members = np.flatnonzero(doubled)[positions]
-            for position in members:
-                others = ", ".join(str(rows[p]) for p in members if p != position)
-                yield position, "duplicate", f"{what} as row {others} in the same page"
-    return rule
-
-
-ROW_RULES = {
-    WELLS.name: [_required("dataSource"), _well_identity, _coordinate_pairs,
-                 _duplicates(("dataSource", "chosenID"), "same well")],
-    DAILY_PRODUCTIONS.name: [_required("date"), _daily_identity,
-                             _duplicates(("well", "dataSource", "chosenID", "date"),
-                                         "same well and day")],
-}
+CONVERTERS = {NUMBER: to_numbers, "string": to_strings, DATE: to_dates, MONTH: to_months,
+              BOOLEAN: to_booleans}
 
 
 # -- to the wire --------------------------------------------------------------------------------
@@ -419,9 +331,27 @@ def split_by_data_source(records: pd.DataFrame) -> list[pd.DataFrame]:
     return [group for _, group in groups]
 
 
-def to_payload(records: pd.DataFrame) -> bytes:
-    """The JSON array sent for these records: exact floats, null for missing, no NaN."""
+def to_payload(records: pd.DataFrame, resource: Resource | None = None) -> bytes:
+    """The JSON array sent for these records: exact floats, null for missing, no NaN. A nested
+    resource's records are built into their objects by each field's path, leaving out what
+    is null (an ownership qualifier's reversions not given)."""
     names = list(records.columns)
     rows = zip(*(records[name].tolist() for name in names), strict=True)
-    records_list = [dict(zip(names, row, strict=True)) for row in rows]
+    if resource is not None and resource.nested:
+        paths = [resource.fields[name].path or (name,) for name in names]
+        records_list = [_nest(paths, row) for row in rows]
+    else:
+        records_list = [dict(zip(names, row, strict=True)) for row in rows]
     return orjson.dumps(records_list, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _nest(paths: list[tuple[str, ...]], values) -> dict:
+    record: dict = {}
+    for path, value in zip(paths, values, strict=True):
+        if value is None:
+            continue
+        target = record
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = value
+    return record
