@@ -13,6 +13,7 @@
 Every row handed in comes out once: as a record, as a refusal, or held back until `finish()`.
 """
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,8 @@ import pandas as pd
 from .resources import Field, Resource
 from .resources.surveys import group_problems
 from .transform import Normalised
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Assembled:
     sources: pd.DataFrame
     groups: np.ndarray | None = None  # the group of each record, one number per group
     refused: list[Refused] = field(default_factory=list)
+    unread: int = 0  # rows handed in earlier and given back as not read (cut by the limit)
 
 
 def assembly(resource: Resource, mapping: dict[str, Field]):
@@ -64,7 +68,9 @@ class Flat:
         records = checked.records
         return Assembled(records, np.full(len(records), number), page)
 
-    def finish(self, complete: bool) -> Assembled | None:
+    def finish(self, ending: str) -> Assembled | None:
+        """What is left once the read ends: "end" (every row read), "limit" (the row limit
+        stopped it) or "stopped" (a failure or a stop)."""
         return None
 
 
@@ -108,7 +114,7 @@ class Groups:
     def __init__(self, resource: Resource, mapping: dict[str, Field]):
         identity = {name for alternative in resource.identity for name in alternative}
         self.columns = [column for column, f in mapping.items() if f.name in identity]
-        self.noun = resource.noun
+        self.name, self.noun = resource.name, resource.noun
         self.next_group = 0
         self.held: tuple | None = None  # (sources, pages, ids, records, rejected) of one well
 
@@ -128,17 +134,24 @@ class Groups:
         return self._gather(sources.iloc[:cut], pages[:cut], ids[:cut], records[done],
                             rejected)
 
-    def finish(self, complete: bool) -> Assembled | None:
-        """The last well: a group when the query was read to its end, else not sent (its
-        stations may go on beyond where the read stopped)."""
+    def finish(self, ending: str) -> Assembled | None:
+        """The last well. When the query was read to its end, its group. When the row limit
+        fell within its stations, they are given back as not read, as rows beyond the limit
+        are: a part of a survey is not the survey (a run with a higher limit sends it). When
+        the read failed or was stopped, they are not sent."""
         if self.held is None:
             return None
         sources, pages, ids, records, rejected = self.held
         self.held = None
-        if complete:
+        if ending == "end":
             return self._gather(sources, pages, ids, records, rejected)
+        if ending == "limit":
+            log.info("%s: the row limit fell within the stations of the last well; its %d "
+                     "valid stations are left for a run with a higher limit", self.name,
+                     len(records))
+            return Assembled(records.iloc[:0], pages[:0], sources, None, unread=len(records))
         why = ("not sent: the read stopped before this well's stations were all read, so its "
-               "survey may be incomplete (raise --limit; 0 reads everything)")
+               "survey may be incomplete")
         valid = np.flatnonzero(records.index.get_indexer(sources.index) >= 0)
         refused = [Refused(int(sources.index[i]), int(pages[i]), why, [],
                            sources.iloc[i].to_dict(), "not_sent") for i in valid]
@@ -149,7 +162,7 @@ class Groups:
         at = records.index.get_indexer(sources.index)  # each source row's record, or -1
         starts = [i for i in range(len(ids)) if i == 0 or ids[i] != ids[i - 1]]
         keep, groups, refused = [], [], []
-        for first, last in zip(starts, [*starts[1:], len(ids)], strict=True):
+        for first, last in zip(starts, [*starts[1:], len(ids)][:len(starts)], strict=True):
             positions = at[first:last][at[first:last] >= 0]
             stations = records.iloc[positions]
             problems = self._problems(sources.index[first:last], stations, rejected)

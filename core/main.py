@@ -285,8 +285,9 @@ class Run:
             report.unreachable = exc.unreachable
         finally:
             try:  # rows read before a failure or a stop are still accounted for
-                self._sort(flow, flow.assembly.finish(
-                    read_to_end and not pages.more_available))
+                ending = "limit" if pages.more_available else "end" if read_to_end \
+                    else "stopped"
+                self._sort(flow, flow.assembly.finish(ending))
                 flow.batcher.flush()
             finally:
                 upload.finish()
@@ -323,6 +324,7 @@ class Run:
         if assembled is None:
             return
         query, report = flow.query, flow.report
+        report.rows_read -= assembled.unread
         for refused in assembled.refused:
             self.reject(report, query, refused.row, refused.page, refused.outcome,
                         refused.reason, refused.fields, refused.values)

@@ -67,6 +67,8 @@ class Batch:
 
     def by_group(self) -> list["Batch"]:
         """One batch per group, in order: a survey's stations."""
+        if not len(self):
+            return []
         starts = np.flatnonzero(np.diff(self.groups, prepend=-1))
         ends = np.append(starts[1:], len(self))
         return [self.take(np.arange(a, b)) for a, b in zip(starts, ends, strict=True)]
