@@ -1,9 +1,11 @@
 """`start()`: one sync run, from the project's queries to the API, resource by resource.
 
-Resources go in the API's order (a daily row names a well that must exist). Each page read
-is normalised (rows the API would refuse are rejected with reasons), sorted against the run
-so far and the ledger (a key twice is a duplicate; an unchanged record is not sent), and what
-remains fills requests (`uploads`), sent while the next page is read. What ComboCurve accepts
+Resources go in the API's order (every other record names a well that must exist). Each page
+read is normalised (rows the API would refuse are rejected with reasons), assembled (a
+survey's stations gathered per well, the qualifier-key limit: `assembly`), sorted against
+the run so far and the ledger (a key twice is a duplicate; an unchanged record is not sent),
+and what remains fills requests (`uploads`, made by the resource's `writers`), sent while the
+next page is read. What ComboCurve accepts
 goes into the ledger as each answer arrives. A resource that fails does not stop the next
 one; a 401 stops the run. Every row read ends up accepted, rejected, not sent or unchanged,
 and every row that is neither accepted nor unchanged is written to the rejects file.
@@ -97,17 +99,19 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
           progress: bool = False, stop: threading.Event | None = None) -> RunReport:
     """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
-    limit: rows per resource at most (0: all); page_size: records per request (up to 1000
-    for wells, 20000 for daily productions), or "auto", the largest the API takes; by default
-    100, and auto when every row is read (limit 0); resources: names to sync (default: every
-    query of the project); dry_run: read and check, send nothing, need no credentials, and
-    tell what a real run would send; concurrency: requests in flight; rate_limit: requests a
-    minute (None: no pacing); max_wait: seconds of back-off a run may spend before failing;
-    snapshot_dir: write parquet snapshots there; rejects_dir: where the rejects file goes
-    (default: <project>/rejects); state: the ledger's folder (default: the project's `[state]
-    path`, else <project>/.combocurve; False: no ledger, every record is sent); full_refresh:
-    send every record and refresh the ledger; stop: an Event that, once set, ends the run
-    after the current page, every row accounted for (the CLI sets it on Ctrl-C and SIGTERM).
+    limit: rows per resource at most (0: all); page_size: records per request (up to 1000 for
+    wells, 500 for ownership qualifiers, 20000 for daily and monthly productions; for
+    directional surveys the stations of a page, each survey one request), or "auto", the largest
+    the API takes; by default 100, and auto when every row is read (limit 0); resources: names
+    to sync (default: every query of the project); dry_run: read and check, send nothing, need
+    no credentials, and tell what a real run would send; concurrency: requests in flight;
+    rate_limit: requests a minute (None: no pacing); max_wait: seconds of back-off a run may
+    spend before failing; snapshot_dir: write parquet snapshots there; rejects_dir: where the
+    rejects file goes (default: <project>/rejects); state: the ledger's folder (default: the
+    project's `[state] path`, else <project>/.combocurve; False: no ledger, every record is
+    sent); full_refresh: send every record and refresh the ledger; stop: an Event that, once
+    set, ends the run after the current page, every row accounted for (the CLI sets it on Ctrl-C
+    and SIGTERM).
     Returns a RunReport. Raises ProjectError or UsageError for an invalid project or option,
     LedgerError for a ledger that cannot be trusted or written, LockedError when another run
     of the project holds the ledger; never for a failing database or API, which the report

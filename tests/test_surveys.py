@@ -2,6 +2,7 @@
 one request per well, found once and remembered, and bad stations refused whole."""
 
 import json
+import logging
 import threading
 
 import pyarrow.parquet as pq
@@ -283,3 +284,14 @@ def test_a_run_stopped_within_a_well_accounts_for_its_stations(project, emulator
     assert line["outcome"] == "not_sent"
     assert "before this well's stations were all read" in line["reason"]
     assert emulator.directional_surveys() == []
+
+
+def test_a_long_run_is_announced_as_one_request_per_well(project, emulator, caplog):
+    start(project, limit=0, base_url=emulator.base_url)
+
+    with caplog.at_level(logging.WARNING, logger="core"):
+        again = start(project, limit=0, rate_limit=2, base_url=emulator.base_url)
+
+    assert again.ok and again.resource("directional-surveys").requests == 0
+    assert ("directional-surveys: one request per well (a survey is one document): 3 surveys "
+            "in the ledger at 2 requests a minute take about 2 minutes") in caplog.text
