@@ -6,9 +6,10 @@
   timeouts are retried: `Retry-After` when the API sends it, else capped exponential back-off
   with jitter. All waiting of a run comes out of one budget; when it is spent, the request fails.
 - 401 stops the run (AuthError); other 4xx are never retried.
-- A sliding-window limiter keeps writes under the API quota (200 a minute), so that a long run
-  does not provoke a storm of 429s; another keeps the few reads a survey needs (finding it)
-  under the read quota.
+- A sliding-window limiter keeps writes under the API quota (by default 190 a minute: the
+  quota of 200 less room for the gateway's own window), so that a long run does not provoke a
+  storm of 429s; after a 429 it keeps below the rate that met it. Another keeps the few reads
+  a survey needs (finding it) under the read quota.
 - Company networks: the project's proxy (else HTTPS_PROXY / NO_PROXY) and its trusted CAs (a
   PEM bundle, or the operating system's store through truststore). A refused proxy password or
   an untrusted certificate fails at once with one line: retrying cannot fix either.
@@ -89,12 +90,32 @@ class WaitBudget:
 
 
 class RateLimiter:
-    """At most `per_minute` requests in any 60 seconds (the gateway's window), across threads."""
+    """At most `per_minute` requests in any 60 seconds (the gateway's window), across threads.
+
+    The quota is shared with every other client of the company, and the gateway's window and
+    ours do not start together: a 429 can come at fewer requests than the quota. Then the
+    limit drops to nine tenths of what was sent in the last minute (never below a tenth of the
+    limit given), for the rest of the run, since the gateway may keep answering 429 for a
+    while at the rate that met one."""
 
     def __init__(self, per_minute: int | None, *, clock=time.monotonic, sleep=time.sleep):
         self.per_minute, self._clock, self._sleep = per_minute, clock, sleep
+        self._floor = max(1, (per_minute or 0) // 10)
         self._sent: deque[float] = deque()
         self._lock = threading.Lock()
+
+    def slow_down(self) -> int | None:
+        """After a 429: keep below the rate that met it. Returns the new limit if it fell."""
+        if not self.per_minute:
+            return None
+        with self._lock:
+            now = self._clock()
+            recent = sum(1 for moment in self._sent if moment > now - 60)
+            lower = max(self._floor, int(recent * 0.9))
+            if lower >= self.per_minute:
+                return None
+            self.per_minute = lower
+            return lower
 
     def acquire(self) -> float:
         """Block until a request may go; returns the seconds waited."""
@@ -277,6 +298,9 @@ class ApiClient:
                     return response, attempt
                 self._raise_if_final(what, response, attempt)
                 problem = f"HTTP {response.status_code}"
+                if response.status_code == 429 and (lower := limiter.slow_down()):
+                    log.warning("%s: 429 from the API: at most %d requests a minute from "
+                                "now on", what, lower)
                 asked = retry_after(response)
                 delay = asked if asked is not None else self.retry.backoff(attempt)
             if not self.budget.take(delay):
