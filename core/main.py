@@ -5,10 +5,10 @@ read is normalised (rows the API would refuse are rejected with reasons), assemb
 survey's stations gathered per well, the qualifier-key limit: `assembly`), sorted against
 the run so far and the ledger (a key twice is a duplicate; an unchanged record is not sent),
 and what remains fills requests (`uploads`, made by the resource's `writers`), sent while the
-next page is read. What ComboCurve accepts
-goes into the ledger as each answer arrives. A resource that fails does not stop the next
-one; a 401 stops the run. Every row read ends up accepted, rejected, not sent or unchanged,
-and every row that is neither accepted nor unchanged is written to the rejects file.
+next page is read. What ComboCurve accepts goes into the ledger as each answer arrives. A
+resource that fails does not stop the next one; a 401 stops the run. Every row read ends up
+accepted, rejected, not sent or unchanged, and every row that is neither accepted nor
+unchanged is written to the rejects file.
 """
 
 import logging
