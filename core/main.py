@@ -23,11 +23,11 @@ from pathlib import Path
 from .assembly import Assembled, assembly
 from .changes import Changes
 from .client import ApiClient, RetryPolicy
-from .credentials import BearerToken
+from .credentials import BearerToken, Redactor
 from .errors import SourceError, SyncError, UsageError
 from .hashing import HASH_CANARY
 from .project import Project, Query, ResourceSettings, load_project
-from .rejects import RejectsFile
+from .rejects import RejectsFile, check_writable
 from .report import RUN_ID, ResourceReport, RunReport, duration
 from .resources import RESOURCES
 from .resources.wells import IDENTITY_FIELDS
@@ -40,11 +40,14 @@ from .writers import RecordsWriter, SurveyWriter, survey_ids, well_ids
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 1000
+MAX_LIMIT = 2**62
 DEFAULT_PAGE_SIZE = 100  # the seed's job; a run of every row (limit 0) takes the largest
 AUTO = "auto"  # page size: the API's largest request for each resource
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RATE_LIMIT = 190  # write requests a minute: the API's quota of 200, less room for the
 # gateway's own 60-second window, which does not start with ours
+AUDIT_TRAIL_LOST = "the rejects file or snapshot could not be written"
+STOPPED_ON_REQUEST = "the run was stopped on request"
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,9 @@ class Options:
 
     def check(self) -> None:
         largest = max(r.max_records for r in RESOURCES.values())
-        if self.limit < 0:
-            raise UsageError(f"limit must be 0 (all rows) or more, not {self.limit}")
+        if not 0 <= self.limit <= MAX_LIMIT:  # beyond it no database takes the LIMIT + 1
+            raise UsageError(f"limit must be 0 (all rows) or more, at most {MAX_LIMIT}, not "
+                             f"{self.limit}")
         if self.page_size != AUTO and not (
                 isinstance(self.page_size, int) and 1 <= self.page_size <= largest):
             raise UsageError(f"page size must be '{AUTO}' or between 1 and {largest}, not "
@@ -120,7 +124,7 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
     """
     policy = retry or RetryPolicy()
     if max_wait is not None:
-        policy = RetryPolicy(**{**policy.__dict__, "max_wait": float(max_wait)})
+        policy = RetryPolicy(**{**policy.__dict__, "max_wait": max_wait})
     if page_size is None:
         page_size = AUTO if limit == 0 else DEFAULT_PAGE_SIZE
     options = Options(limit=limit, page_size=page_size, dry_run=dry_run,
@@ -161,11 +165,15 @@ class Run:
         self.run_id, self.started_at = new_run_id(), now_utc()
         self.report = RunReport(self.run_id, dry_run=options.dry_run,
                                 rate_limit=options.rate_limit)
-        self.source = Source(project.connection,
-                             stream_hold_seconds=int(options.retry.max_wait) + 600)
+        self.redact = Redactor(project.named_secrets())  # defence in depth for every message
+        self.stop = options.stop or threading.Event()
+        self.source = Source(project.connection,  # the database may stall as long as the API
+                             stream_hold_seconds=int(options.retry.max_wait) + 600,
+                             stop=self.stop, stall_seconds=options.retry.max_wait)
         self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
                                               self.run_id)
-        self.stop = options.stop or threading.Event()
+        if options.snapshot_dir is not None:  # the audit trail can be written, or nothing is sent
+            check_writable(options.snapshot_dir, "snapshot folder")
         self.client = None if options.dry_run else self._client()
         self.ledger: Ledger | None = None
         self.stopped: str | None = None  # why the rest of the run is skipped (401, a stop)
@@ -194,6 +202,8 @@ class Run:
             mappings = self.check_columns(queries)
             for query in queries:
                 mapping = mappings[query.resource.name]
+                if self.stop.is_set() and not self.stopped:  # before this resource began
+                    self.stopped = self.report.interrupted = STOPPED_ON_REQUEST
                 if self.stopped:
                     done = self._failed(query, f"not run: {self.stopped}")
                 elif isinstance(mapping, SourceError):
@@ -201,6 +211,8 @@ class Run:
                 else:
                     done = self.sync_resource(query, mapping)
                 self.report.resources.append(done)
+            if self.stop.is_set():  # also when the stop came while the last answers were awaited
+                self.report.interrupted = STOPPED_ON_REQUEST
         finally:
             self.close()
             RUN_ID.reset(run_id)
@@ -241,12 +253,6 @@ class Run:
         if self.ledger is not None:
             self.ledger.close()
 
-    def redact(self, text: str) -> str:
-        """Defence in depth: no secret of the project survives in a message."""
-        for secret in self.project.secrets():
-            text = text.replace(secret, "***")
-        return text
-
     def _failed(self, query: Query, error: str, unreachable: bool = False) -> ResourceReport:
         return ResourceReport(query.resource.name, file=query.shown, errors=[error],
                               unreachable=unreachable)
@@ -281,13 +287,17 @@ class Run:
                     bar.update(len(page))
                     if self.stop.is_set():
                         self._stopped_by_request(report, upload)
+                    self._keep_audit_trail(report, upload, snapshot)
                     if upload.stop_reason:
                         break
                 else:
                     read_to_end = True
         except SourceError as exc:
-            report.errors.append(self.redact(str(exc)))
-            report.unreachable = exc.unreachable
+            if self.stop.is_set():  # the query was cancelled because the run was stopped
+                self._stopped_by_request(report, upload)
+            else:
+                report.errors.append(self.redact(str(exc)))
+                report.unreachable = exc.unreachable
         finally:
             try:  # rows read before a failure or a stop are still accounted for
                 ending = "limit" if pages.more_available else "end" if read_to_end \
@@ -301,6 +311,7 @@ class Run:
             report.seconds = time.monotonic() - began
             if snapshot is not None:
                 report.snapshot_file = str(snapshot.close())
+            self._keep_audit_trail(report, upload, snapshot)
             if (report.rejected or report.not_sent) and self.rejects.path:
                 report.rejects_file = str(self.rejects.path)
         if not upload.ledger_failed:
@@ -390,10 +401,19 @@ class Run:
 
     def _stopped_by_request(self, report: ResourceReport, upload: Uploads) -> None:
         """The caller asked to stop: what is in flight ends, what is left is not read."""
-        self.stopped = self.report.interrupted = "the run was stopped on request"
+        self.stopped = self.report.interrupted = STOPPED_ON_REQUEST
         report.errors.append(f"stopped on request after {report.rows_read:,} rows read; the "
                              "rest of the query was not read")
         upload.halt("not sent: the run was stopped on request")
+
+    def _keep_audit_trail(self, report: ResourceReport, upload: "Uploads", snapshot) -> None:
+        """Rejects reach the disk once a page; once they (or the snapshot) cannot, nothing
+        more is sent and the run says why (the summary and report are still written)."""
+        failure = self.rejects.flush() or (snapshot.failed if snapshot is not None else None)
+        if failure and self.stopped != AUDIT_TRAIL_LOST:
+            self.stopped = AUDIT_TRAIL_LOST
+            report.errors.append(f"{self.redact(failure)}; nothing more was sent")
+            upload.halt(f"not sent: {failure}")
 
     def _warn_if_long(self, query: Query, page_size: int, state: ResourceState | None) -> None:
         """Say before starting when the page size and the quota imply a run of minutes. The

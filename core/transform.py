@@ -1,20 +1,27 @@
 """Pure functions from a page of query rows to API records, and the rows the API would refuse.
 
-Values are typed by the field's declared type, never by what one page happens to hold:
+Values are typed by the field's declared type, never by what one page happens to hold, and no
+value is ever sent as something it was not:
 - number: JSON numbers; integers stay integers (and a whole DECIMAL or FLOAT is sent as one),
-  numeric text is read as a number, NaN is null, infinity and integers beyond 2^53 are refused;
-- string: text; INT ids become "123", ids are trimmed, an empty string is null, bytes must be
-  UTF-8;
-- date: `YYYY-MM-DD`, the UTC day of a DATETIME or TIMESTAMP; MySQL's zero date is null;
+  ASCII numeric text is read as a number, a NULL or NaN value is null; infinity, text such as
+  'NaN', and exact numbers (integers, DECIMAL, numeric text) beyond 2^53 are refused;
+- string: text; INT ids become "123" (and DECIMAL 123.00 too), ids are trimmed, an empty string
+  is null, bytes must be UTF-8, JSON and arrays are sent as JSON text, other structured values
+  are refused;
+- date: `YYYY-MM-DD`, the UTC day of a DATETIME or TIMESTAMP, for every year from 1 to 9999 (no
+  nanosecond timestamps on the way); MySQL's zero date is null; an invalid or infinite date is
+  refused;
 - month (a monthly row's date): any day names its month, sent as that month's 15th;
-- boolean: true/false, from booleans, 0/1 (TINYINT(1)) or the words true/false/yes/no.
+- boolean: true/false, from booleans, 0/1 (TINYINT(1), BIT(1)) or the words true/false/yes/no.
 NULL, NaN and NaT become null. A row with any problem is rejected with every reason found.
 """
 
+import ipaddress
 import math
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +38,12 @@ from .resources import BOOLEAN, DATE, MAX_SAFE_INTEGER, MONTH, NUMBER, Field, Re
 # since hashes of the old values say nothing about the new ones.
 NORMALISATION_VERSION = 1
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
+# numeric text as SQL writes it, ASCII digits only: not '1_000', '١٢٣', 'NaN' or 'inf'
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_FIRST_DAY = np.datetime64("0001-01-01")
+_PLAIN_TEXT = (str, int, np.integer, uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address,
+               ipaddress.IPv4Interface, ipaddress.IPv6Interface, ipaddress.IPv4Network,
+               ipaddress.IPv6Network)
 
 
 @dataclass(frozen=True)
@@ -122,8 +135,8 @@ def to_numbers(values: np.ndarray, field: Field | None = None):
     elif kind in ("floating", "mixed-integer-float", "decimal"):
         floats = np.asarray(values[present].tolist(), dtype=float)
         out[present] = _json_numbers(floats)
-        for i in np.flatnonzero(present)[np.isinf(floats)]:
-            out[i], bad[i] = None, f"{values[i]!r} is infinite, not a number the API takes"
+        for i in np.flatnonzero(present)[~(np.abs(floats) < MAX_SAFE_INTEGER) & ~np.isnan(floats)]:
+            out[i], bad[i] = _one_number(values[i])  # infinite, or an exact number to check
     else:
         for i in np.flatnonzero(present):
             out[i], bad[i] = _one_number(values[i])
@@ -150,7 +163,9 @@ def _json_numbers(floats: np.ndarray) -> np.ndarray:
 
 
 def _one_number(value):
-    """One value of an odd type (text, bool, bytes, a mixed column) as a number, or why not."""
+    """One value of an odd type (text, bool, bytes, a mixed column) as a number, or why not.
+    Integers, DECIMALs and numeric text are exact: beyond 2^53 they are refused, as the API's
+    doubles would not hold them; a float (DOUBLE) is sent as the double it is."""
     if isinstance(value, bool | np.bool_):
         return None, f"{value!r} is a boolean, not a number"
     if isinstance(value, bytes):
@@ -159,18 +174,22 @@ def _one_number(value):
         text = value.strip()
         if not text:
             return None, None
-        try:
-            value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
-        except ValueError:
+        if not _NUMBER_TEXT.fullmatch(text):
             return None, f"{value!r} is not a number"
+        value = Decimal(text) if any(c in text for c in ".eE") else int(text)
     if isinstance(value, int | np.integer):
         return (int(value), None) if abs(value) <= MAX_SAFE_INTEGER else (None, _too_big(value))
+    if isinstance(value, Decimal):
+        if value.is_nan():
+            return None, None
+        if value.is_finite() and abs(value) > MAX_SAFE_INTEGER:
+            return None, _too_big(value)
     if isinstance(value, float | Decimal | np.floating):
         number = float(value)
         if math.isnan(number):
             return None, None
         if math.isinf(number):
-            return None, f"{value!r} is infinite, not a number the API takes"
+            return None, f"{value} is infinite, not a number the API takes"
         return _json_numbers(np.array([number]))[0], None
     return None, f"{value!r} is not a number"
 
@@ -202,6 +221,7 @@ def _object_array(items: list) -> np.ndarray:
 
 
 def _one_string(value):
+    """One value as the text the database holds, or why it cannot be sent as text."""
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8"), None
@@ -209,11 +229,34 @@ def _one_string(value):
             return None, f"{value!r} is not valid UTF-8 text"
     if isinstance(value, bool | np.bool_):
         return None, f"{value!r} is a boolean, not text"
-    if isinstance(value, float | np.floating) and value.is_integer():
-        return str(int(value)), None
-    if isinstance(value, datetime | date):
+    if isinstance(value, _PLAIN_TEXT):
+        return str(value), None
+    if isinstance(value, float | np.floating):
+        return (str(int(value)) if value.is_integer() else str(value)), None
+    if isinstance(value, Decimal):  # DECIMAL 123.00 as an id is "123", 1.50 stays "1.50"
+        if value == value.to_integral_value():
+            return str(int(value)), None
+        return format(value, "f"), None
+    if isinstance(value, datetime | date | time):
         return value.isoformat(), None
-    return str(value), None
+    if isinstance(value, dict | list | tuple):  # PostgreSQL json, jsonb and arrays
+        return _json_text(value)
+    return None, (f"{value!r} is a {type(value).__name__} value, not text; cast it to text in "
+                  "the query")
+
+
+def _json_text(value) -> tuple[str | None, str | None]:
+    """A structured value as its JSON text (numbers exact), or why it has none."""
+    try:
+        return orjson.dumps(value, default=_json_part).decode(), None
+    except orjson.JSONEncodeError:
+        return None, f"{value!r} cannot be written as JSON text"
+
+
+def _json_part(value):
+    if isinstance(value, Decimal) and value.is_finite():
+        return orjson.Fragment(str(value))  # 1.50 stays 1.50, digits beyond a double kept
+    raise TypeError
 
 
 def _check_text(out: np.ndarray, bad: np.ndarray, field: Field) -> None:
@@ -236,61 +279,80 @@ def _check_text(out: np.ndarray, bad: np.ndarray, field: Field) -> None:
 
 
 def to_dates(values: np.ndarray, field: Field | None = None):
+    """Days as `YYYY-MM-DD`, computed without pandas' nanosecond timestamps (which hold only
+    the years 1677-2262 and silently wrap around beyond them)."""
     out, bad, present = _empty(values)
-    kind = infer_dtype(values, skipna=True)
-    if kind == "string":
-        texts = [text.strip() for text in values[present].tolist()]
-        days = _plain_days(texts)
+    positions = np.flatnonzero(present)
+    items = values[positions].tolist()
+    if infer_dtype(values, skipna=True) == "string":
+        items = [text.strip() for text in items]
+        days = _plain_days(items)
         if days is not None:
-            out[present] = days
+            out[positions] = days
             return out, bad
-        values = values.copy()
-        values[present] = _object_array(texts)
-        blank = np.array([not text or text.startswith("0000-00-00") for text in texts])
-        present[np.flatnonzero(present)[blank]] = False  # MySQL's zero date: "no date"
-    elif kind not in ("datetime", "datetime64", "date"):
-        values = values.copy()
-        for i in np.flatnonzero(present):
-            values[i], bad[i] = _one_date(values[i])
-            present[i] = values[i] is not None
-    if not present.any():
-        return out, bad
-    stamps = pd.to_datetime(pd.Series(values[present], dtype=object), errors="coerce",
-                            utc=True, format="ISO8601")
-    days = stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    text = np.datetime_as_string(days, unit="D").astype(object)
-    invalid = stamps.isna().to_numpy()
-    text[invalid] = None
-    out[present] = text
-    for i in np.flatnonzero(present)[invalid]:
-        bad[i] = f"{values[i]!r} is not a valid date"
+    for i, item in zip(positions, items, strict=True):
+        out[i], bad[i] = _one_day(item)
     return out, bad
 
 
 def _plain_days(texts: list[str]) -> np.ndarray | None:
-    """The days of `YYYY-MM-DD[ hh:mm:ss]` text, as MySQL sends DATE and DATETIME, checked at
-    numpy's speed; None for anything else (zero or invalid dates, offsets), left to pandas."""
-    if not all(len(text) == 10 or (len(text) == 19 and text[10] == " ") for text in texts):
+    """The days of `YYYY-MM-DD` or `YYYY-MM-DD hh:mm:ss` text, as MySQL sends DATE and DATETIME
+    (and PostgreSQL its date and timestamp), checked at numpy's speed; None for anything else
+    (zero or invalid dates, offsets, infinity, year 0), which _one_day reads one by one."""
+    width = len(texts[0])
+    if width == 10:
+        unit = "D"
+        plain = all(len(t) == 10 and t[4] == "-" == t[7] and t[:4].isdigit() for t in texts)
+    elif width == 19:  # the time must be plain too: '2024-01-01 02:00+05' is another day in UTC
+        unit = "s"
+        plain = all(len(t) == 19 and t[4] == "-" == t[7] and t[10] in " T" and
+                    t[13] == ":" == t[16] and t[:4].isdigit() for t in texts)
+    else:
         return None
-    heads = [text[:10] for text in texts]
-    try:
-        np.array(heads, dtype="datetime64[D]")  # refuses 2021-02-30 and 0000-00-00
+    if not plain:
+        return None
+    try:  # refuses 2021-02-30 and 25:00:00
+        moments = np.array(texts, dtype=f"datetime64[{unit}]")
     except ValueError:
         return None
-    return _object_array(heads)
+    if (moments < _FIRST_DAY).any():  # year 0, which numpy knows and the API does not
+        return None
+    return _object_array(texts if width == 10 else [t[:10] for t in texts])
 
 
-def _one_date(value):
-    """A value of a mixed column as (something to_datetime reads or None for "no date", why
-    not)."""
+def _one_day(value):
+    """One value of any type as (its UTC day, None), (None, None) for "no date", or (None,
+    why not)."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         text = value.strip()
-        return (None if not text or text.startswith("0000-00-00") else text), None
-    if isinstance(value, date | np.datetime64):
-        return value, None
+        if not text or text.startswith("0000-00-00"):  # MySQL's zero date: "no date"
+            return None, None
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:  # also PostgreSQL's 'infinity' and '... BC', year 10000 and on
+            return None, f"{text!r} is not a valid date"
+        return _utc_day(moment, text)
+    if isinstance(value, datetime):  # pandas' Timestamp too
+        return _utc_day(value, value)
+    if isinstance(value, date):
+        return value.isoformat(), None
+    if isinstance(value, np.datetime64):
+        year = value.astype("datetime64[Y]").astype(np.int64) + 1970
+        if 1 <= year <= 9999:
+            return str(value.astype("datetime64[D]")), None
+        return None, f"{value!r} is beyond the years 1-9999"
     return None, f"{value!r} is not a date"
+
+
+def _utc_day(moment: datetime, shown) -> tuple[str | None, str | None]:
+    if moment.utcoffset() is not None:
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            return None, f"{shown!r} falls beyond the years 1-9999 in UTC"
+    return moment.date().isoformat(), None
 
 
 def to_booleans(values: np.ndarray, field: Field | None = None):

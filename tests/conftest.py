@@ -186,6 +186,15 @@ def sample_mariadb(mariadb_server):
     return load_sample(MARIADB)
 
 
+# A project section for the embedded default: the file wells.db in the project folder
+SQLITE_SECTION = """\
+    [connection]
+    type = "sqlite"
+    [sqlite]
+    database = "wells.db"
+    """
+
+
 def write_project(folder: Path, config: str, resources: dict[str, str]) -> Path:
     """A sync project folder: combocurve.toml and resources/<name>.sql files."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,14 +4,18 @@ import argparse
 import gc
 import json
 import logging
+import os
 import signal
+import socket
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 from ..errors import LockedError, ProjectError, SyncError, UsageError
 from ..job import run_job
 from ..main import AUTO, DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT
+from ..rejects import check_writable
 from ..report import RunReport
 from ..resources import RESOURCES
 from . import ExitCode, add_output_options, add_state_options, fail, verb_parser
@@ -69,20 +73,44 @@ def page_size(text: str) -> int | str:
 
 def stop_on_signals() -> threading.Event:
     """Ctrl-C or SIGTERM (a scheduler ending the job) asks the run to stop after the current
-    page, with every row accounted for; a second Ctrl-C stops at once."""
+    page, with every row accounted for; a second Ctrl-C stops at once.
+
+    Python runs a signal handler only when the main thread comes back to Python code, which a
+    query computing inside the database driver (SQLite's, say) may not do for an hour. So the
+    signal also wakes a thread, through `signal.set_wakeup_fd`, that sets the stop at once:
+    the run's watchdogs then cancel the query and cut the requests still in flight."""
     stop = threading.Event()
+    received = []
 
     def ask(signum, _frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
+        received.append(signum)
         stop.set()
-        logging.getLogger("core").warning(
-            "%s: stopping after the current page (Ctrl-C again to stop at once)",
-            signal.Signals(signum).name)
+        if len(received) > 1:
+            raise KeyboardInterrupt
 
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    threading.Thread(target=_stop_on_wakeup, args=(reader, writer, stop), name="signals",
+                     daemon=True).start()
     signal.signal(signal.SIGINT, ask)
     signal.signal(signal.SIGTERM, ask)
     return stop
+
+
+def _stop_on_wakeup(reader: socket.socket, _writer: socket.socket,
+                    stop: threading.Event) -> None:
+    """Set the stop the moment a signal arrives, whatever the main thread is doing. (The
+    writer is held here only to stay open: set_wakeup_fd keeps nothing but its number.)"""
+    said = False
+    while signals := reader.recv(64):
+        for signum in signals:
+            if signum in (signal.SIGINT, signal.SIGTERM) and not said:
+                stop.set()
+                said = True
+                logging.getLogger("core").warning(
+                    "%s: stopping after the current page (Ctrl-C again to stop at once)",
+                    signal.Signals(signum).name)
 
 
 def tune_garbage_collector() -> None:
@@ -96,10 +124,50 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(20_000, 50, 100)
 
 
+def check_report_path(path: Path) -> None:
+    """The report is written at the end of the run: make sure now that it can be."""
+    if path.is_dir():
+        raise UsageError(f"--report {path}: it is a folder; give the path of a file")
+    if not path.exists() or path.is_file():  # a device such as /dev/stdout is written as is
+        check_writable(path.parent, "--report folder")
+
+
+def write_report(path: Path, text: str) -> str | None:
+    """Write the report whole (a new file renamed into place); None, or why it could not be."""
+    data = text.encode("utf-8")
+    try:
+        if path.exists() and not path.is_file():
+            path.write_bytes(data)
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, part = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.chmod(part, 0o644)
+            os.replace(part, path)
+        except BaseException:
+            os.unlink(part)
+            raise
+    except OSError as exc:
+        return f"cannot write the report {path}: {exc.strerror or exc}"
+    return None
+
+
+def print_summary(text: str) -> None:
+    """The summary on stdout; a reader that went away (`| head`) is no reason to fail."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def run(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     tune_garbage_collector()
     try:  # start() with the project's [notify] pings and webhook around it
+        if args.report:
+            check_report_path(args.report)
         report = run_job(args.project_dir, check=False, limit=args.limit,
                          page_size=args.page_size, resources=args.resources,
                          dry_run=args.dry_run, base_url=args.base_url,
@@ -117,18 +185,21 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("Error: interrupted\n")
         return ExitCode.STOPPED
-    print(report.summary())
-    if args.report:
-        args.report.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-    code = exit_code(report)
+    print_summary(report.summary())
+    failure = args.report and write_report(
+        args.report, json.dumps(report.to_dict(), indent=2) + "\n")
+    code = exit_code(report, report_lost=bool(failure))
     log_outcome(report, code)
+    if failure:  # the last line a person or a scheduler sees
+        sys.stderr.write(f"Error: {failure}\n")
+        log.error("%s", failure, extra={PRINTED: True})
     return code
 
 
-def exit_code(report: RunReport) -> ExitCode:
+def exit_code(report: RunReport, *, report_lost: bool = False) -> ExitCode:
     if report.interrupted:
         return ExitCode.STOPPED
-    if report.ok:
+    if report.ok and not report_lost:
         return ExitCode.OK
     return ExitCode.UNREACHABLE if report.unreachable else ExitCode.FAILED
 

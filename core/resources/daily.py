@@ -16,7 +16,7 @@ from .base import (
     fields,
     numbered,
 )
-from .rules import duplicates, required, well_named
+from .rules import duplicates, keyed_by_well, required, well_named
 
 # How a production row names its well, and what it needs for that (daily and monthly alike).
 WELL_IDENTITY = (Field("well", STRING, rule=WELL_ID_RULE, identifier=True),
@@ -24,7 +24,7 @@ WELL_IDENTITY = (Field("well", STRING, rule=WELL_ID_RULE, identifier=True),
 WELL_NEED = Need("well (or chosenID and dataSource)",
                  (frozenset({"well"}), frozenset({"chosenID", "dataSource"})))
 DATED_IDENTITY = (("well", "date"), ("dataSource", "chosenID", "date"))
-DUPLICATE_KEY = ("well", "dataSource", "chosenID", "date")
+DATED_KEYS = keyed_by_well("date")  # how the API keys a row: its well and day (or month)
 
 DAILY_PRODUCTIONS = Resource.build("daily-productions", "/v1/daily-productions", 20000,
                                    "daily production", [
@@ -37,4 +37,4 @@ DAILY_PRODUCTIONS = Resource.build("daily-productions", "/v1/daily-productions",
     *fields(NUMBER, numbered("customNumber", 20)),
 ], identity=DATED_IDENTITY,
     needs=(Need("date", (frozenset({"date"}),)), WELL_NEED),
-    row_rules=(required("date"), well_named, duplicates(DUPLICATE_KEY, "same well and day")))
+    row_rules=(required("date"), well_named, duplicates(DATED_KEYS, "same well and day")))

@@ -9,7 +9,7 @@ sending with both rows named. Fields are the spec's: hoursOn and the pressures a
 """
 
 from .base import MONTH, NUMBER, STRING, Field, Need, Resource, fields, numbered
-from .daily import DATED_IDENTITY, DUPLICATE_KEY, WELL_IDENTITY, WELL_NEED
+from .daily import DATED_IDENTITY, DATED_KEYS, WELL_IDENTITY, WELL_NEED
 from .rules import duplicates, required, well_named
 
 MONTHLY_PRODUCTIONS = Resource.build("monthly-productions", "/v1/monthly-productions", 20000,
@@ -22,4 +22,4 @@ MONTHLY_PRODUCTIONS = Resource.build("monthly-productions", "/v1/monthly-product
     *fields(NUMBER, numbered("customNumber", 20)),
 ], identity=DATED_IDENTITY,
     needs=(Need("date", (frozenset({"date"}),)), WELL_NEED),
-    row_rules=(required("date"), well_named, duplicates(DUPLICATE_KEY, "same well and month")))
+    row_rules=(required("date"), well_named, duplicates(DATED_KEYS, "same well and month")))

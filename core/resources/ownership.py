@@ -20,7 +20,7 @@ import numpy as np
 
 from .base import DATE, NUMBER, STRING, Field, Resource, needs
 from .daily import WELL_IDENTITY, WELL_NEED
-from .rules import duplicates, present, required, well_named
+from .rules import duplicates, keyed_by_well, present, required, well_named
 
 MAX_QUALIFIER_KEYS = 10
 REVERSIONS = tuple(f"{ordinal}Reversion" for ordinal in (
@@ -108,6 +108,5 @@ OWNERSHIP_QUALIFIERS = Resource.build(
     needs=(*needs("qualifierKey"), WELL_NEED,
            *needs(*(_member("initialOwnership", n) for n in INITIAL_REQUIRED))),
     row_rules=(required("qualifierKey"), well_named, _initial_ownership, _reversions,
-               duplicates(("well", "dataSource", "chosenID", "qualifierKey"),
-                          "same well and qualifier key")),
+               duplicates(keyed_by_well("qualifierKey"), "same well and qualifier key")),
     key_limit=("qualifierKey", MAX_QUALIFIER_KEYS))

@@ -39,23 +39,34 @@ def well_named(records: pd.DataFrame):
         yield position, "dataSource", "required with chosenID"
 
 
-def duplicates(key_names: tuple[str, ...], what: str):
+def keyed_by_well(*fields: str):
+    """How the API keys a record about a well: its well id and `fields`, or its dataSource,
+    chosenID and `fields`; None (no key) when a part is missing."""
+    def keys_of(records: pd.DataFrame) -> list:
+        wells, sources, chosen = (column(records, n).tolist()
+                                  for n in ("well", "dataSource", "chosenID"))
+        rest = list(zip(*(column(records, n).tolist() for n in fields), strict=True))
+        return [None if None in more else (w, *more) if w is not None else
+                (s, c, *more) if c is not None else None
+                for w, s, c, more in zip(wells, sources, chosen, rest, strict=True)]
+    return keys_of
+
+
+def duplicates(keys_of, what: str):
     """The API refuses (or silently merges) two records with one key in a request: refuse all,
-    each naming the others. The last key field must be present for a key to count."""
+    each naming the others. `keys_of(records)` gives each row's key, None for no key."""
     def rule(records: pd.DataFrame):
-        tuples = list(zip(*(column(records, n).tolist() for n in key_names), strict=True))
-        if len(set(tuples)) == len(tuples):  # the usual page: no two rows share a key
+        keys = keys_of(records)
+        present = [key for key in keys if key is not None]
+        if len(set(present)) == len(present):  # the usual page: no two rows share a key
             return
-        keys = pd.DataFrame({n: column(records, n).to_numpy() for n in key_names})
-        complete = keys.notna().any(axis=1).to_numpy() & present(records, key_names[-1])
-        doubled = keys.duplicated(keep=False).to_numpy() & complete
-        if not doubled.any():
-            return
+        groups: dict[tuple, list[int]] = {}
+        for position, key in enumerate(keys):
+            if key is not None:
+                groups.setdefault(key, []).append(position)
         rows = records.index.to_numpy()
-        groups = keys[doubled].groupby(list(key_names), dropna=False, sort=False).indices
-        for positions in groups.values():
-            members = np.flatnonzero(doubled)[positions]
-            for position in members:
+        for members in groups.values():
+            for position in members if len(members) > 1 else ():
                 others = ", ".join(str(rows[p]) for p in members if p != position)
                 yield position, "duplicate", f"{what} as row {others} in the same page"
     return rule

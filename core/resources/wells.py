@@ -35,6 +35,15 @@ def _chosen_id(records):
         yield position, "chosenID", "required"
 
 
+def _keys(records) -> list:
+    """How the API keys each well: dataSource and chosenID, or the api14 of a `di` well
+    standing in for its chosenID (so the two spellings of one well collide); None: no key."""
+    sources, chosen, api14 = (column(records, n).tolist()
+                              for n in ("dataSource", "chosenID", "api14"))
+    return [(s, c) if c is not None else (s, a) if s == "di" and a is not None else None
+            for s, c, a in zip(sources, chosen, api14, strict=True)]
+
+
 def _coordinate_pairs(records):
     for first, second in COORDINATE_PAIRS:
         a, b = present(records, first), present(records, second)
@@ -89,7 +98,7 @@ WELLS = Resource.build("wells", "/v1/wells", 1000, "well", [
     needs=(Need("dataSource", (frozenset({"dataSource"}),)),
            Need("chosenID", (frozenset({"chosenID"}), frozenset({"api14"})))),
     row_rules=(required("dataSource"), _chosen_id, _coordinate_pairs,
-               duplicates(("dataSource", "chosenID"), "same well")))
+               duplicates(_keys, "same well")))
 
 # What a well's own data is, as opposed to the fields that say which well it is: the fields
 # a PUT clears when the query leaves them out.
