@@ -2,15 +2,17 @@
 
 - One requests.Session, explicit connect and read timeouts on every call, no redirects followed
   (a redirect would carry the API key elsewhere, or loop).
-- Both PUTs are idempotent upserts, so 429, 500, 502, 503, 504, dropped connections, read
-  timeouts, answers cut off or garbled on the way and unreadable 207 bodies are retried:
+- Writes are idempotent (PUT and PATCH of records upsert; a survey is POSTed only when a GET
+  found none, and PUT by its id), so 429, 500, 502, 503, 504, dropped connections, read
+  timeouts, answers cut off or garbled on the way and unreadable bodies are retried:
   `Retry-After` when the API sends it, else capped exponential back-off with jitter. All
   waiting of a run comes out of one budget; when it is spent, the request fails.
 - 401 stops the run (AuthError); other 4xx and 3xx are never retried; anything else the HTTP
   stack raises fails the request (its rows are not sent), never the run.
 - A sliding-window limiter keeps writes under the API quota (by default 190 a minute: the
   quota of 200 less room for the gateway's own window), so that a long run does not provoke a
-  storm of 429s; after a 429 it keeps below the rate that met it.
+  storm of 429s; after a 429 it keeps below the rate that met it. Another keeps the few reads
+  a survey needs (finding it) under the read quota.
 - Company networks: the project's proxy (else HTTPS_PROXY / NO_PROXY) and its trusted CAs (a
   PEM bundle, or the operating system's store through truststore). A refused proxy password or
   an untrusted certificate fails at once with one line: retrying cannot fix either.
@@ -33,6 +35,7 @@ import weakref
 from collections import deque
 from contextvars import ContextVar
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import orjson
 import requests
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "combocurve-sync/0.1"
+READS_PER_MINUTE = 200  # the read quota, 800 units a minute, at 4 units for a list of wells
 LONGEST_WAIT = 86_400  # seconds: a day of back-off or time-out; more is a typo, not a setting
 STOP_GRACE = 2.0  # seconds requests in flight have to be answered once the run is stopped
 # What the network can do to a request that resending may cure (PUTs are idempotent upserts)
@@ -289,7 +293,8 @@ def _system_context() -> ssl.SSLContext:
 
 
 class ApiClient:
-    """PUTs JSON arrays of records to one ComboCurve base URL."""
+    """Requests to one ComboCurve base URL: records written (207 answers), and the single
+    documents of directional surveys."""
 
     def __init__(self, base_url: str, api_key: Secret, bearer: BearerToken, *,
                  retry: RetryPolicy = RetryPolicy(), rate_limit: int | None = None,
@@ -301,6 +306,9 @@ class ApiClient:
         # once set, waits end at once and no new attempt starts: a stopped run ends promptly
         self.stopping = stopping or threading.Event()
         self.limiter = RateLimiter(rate_limit, sleep=self.stopping.wait)
+        # reads have a quota of their own (800 units a minute, 4 for the dearest list GET)
+        self.read_limiter = RateLimiter(READS_PER_MINUTE if rate_limit else None,
+                                        sleep=self.stopping.wait)
         self.budget = WaitBudget(retry.max_wait)
         self.http = HttpSession(network, connections=connections)
         self._closed = threading.Event()
@@ -323,62 +331,105 @@ class ApiClient:
             log.debug("cutting the requests still in flight %g s after the stop", STOP_GRACE)
             self.http.cut()
 
-    def put(self, path: str, body: bytes, count: int) -> PutResult:
-        """Send one page; retried until a final answer or the run's wait budget is spent."""
+    def write(self, method: str, path: str, body: bytes, count: int) -> PutResult:
+        """Send `count` records (PUT or PATCH); one Outcome per record from the 207 answer.
+        Retried until a final answer or the run's wait budget is spent."""
+        def answer(response: requests.Response):
+            if response.status_code != 207:
+                return None
+            outcomes = parse_multi_status(response, count)
+            if outcomes is None:
+                raise _Unreadable("HTTP 207 with an unreadable body")
+            return outcomes
+
+        outcomes, attempts = self._exchange(method, path, self.limiter, answer, body=body)
+        return PutResult(outcomes, attempts)
+
+    def call(self, method: str, path: str, *, document: dict | None = None,
+             params: dict | None = None, answers=frozenset({200})) -> "Answer":
+        """One request whose answer is a single JSON document (a survey, a list of them): its
+        status, among `answers`, and its parsed body (None when empty). Other statuses raise
+        UploadError (401: AuthError) once retries cannot help."""
+        def answer(response: requests.Response):
+            if response.status_code not in answers:
+                return None
+            try:
+                return response.status_code, (orjson.loads(response.content)
+                                              if response.content else None)
+            except orjson.JSONDecodeError:
+                raise _Unreadable(f"HTTP {response.status_code} with a body that is not "
+                                  "JSON") from None
+
+        body = orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY) \
+            if document is not None else None
+        target = f"{path}?{urlencode(params)}" if params else path
+        limiter = self.read_limiter if method == "GET" else self.limiter
+        (status, found), attempts = self._exchange(method, target, limiter, answer, body=body)
+        return Answer(status, found, attempts)
+
+    def _exchange(self, method: str, target: str, limiter: RateLimiter, answer, *,
+                  body: bytes | None = None):
+        """(what `answer` makes of the final response, attempts made). `answer` returns None
+        for a response that is not the one hoped for: retried when its status may pass (429,
+        5xx), else an UploadError (AuthError for 401). Network troubles are retried too,
+        within the run's wait budget; a refused proxy or an untrusted certificate is not."""
+        what = f"{method} {target.split('?', 1)[0]}"
         attempt, answered = 0, False
         while True:
             attempt += 1
-            self.limiter.acquire()
+            limiter.acquire()
             if self.stopping.is_set():
-                raise UploadError(f"PUT {path}: the run was stopped", attempts=attempt - 1)
-            result, problem, delay, answered_now = self._attempt(path, body, count, attempt,
-                                                                 answered)
+                raise UploadError(f"{what}: the run was stopped", attempts=attempt - 1)
+            found, problem, delay, answered_now = self._attempt(
+                method, target, body, limiter, answer, attempt, answered)
             answered = answered or answered_now
-            if result is not None:
-                return result
+            if found is not None:
+                return found, attempt
             if self.stopping.is_set():
-                raise UploadError(f"PUT {path}: the run was stopped ({problem})",
-                                  attempts=attempt)
+                raise UploadError(f"{what}: the run was stopped ({problem})", attempts=attempt)
             if not self.budget.take(delay):
                 raise UploadError(
-                    f"PUT {path}: gave up after {attempt} attempt(s) (last: {problem}); the "
+                    f"{what}: gave up after {attempt} attempt(s) (last: {problem}); the "
                     f"run's {self.retry.max_wait:g} s of back-off are spent: try again later "
                     "or allow more with --max-wait", attempts=attempt, unreachable=not answered)
-            log.warning("PUT %s: %s; retry %d in %.1f s", path, problem, attempt, delay)
+            log.warning("%s: %s; retry %d in %.1f s", what, problem, attempt, delay)
             self.stopping.wait(delay)
 
-    def _attempt(self, path: str, body: bytes, count: int, attempt: int, answered: bool):
-        """One request: (its result, None, 0, True), or (None, what went wrong, seconds to
-        wait, whether an HTTP answer came) when it may be sent again; raises UploadError when
-        it may not (`unreachable` when no attempt of this request was ever answered)."""
+    def _attempt(self, method: str, target: str, body: bytes | None, limiter: RateLimiter,
+                 answer, attempt: int, answered: bool):
+        """One request: (what `answer` made of it, None, 0, True), or (None, what went wrong,
+        seconds to wait, whether an HTTP answer came) when it may be sent again; raises
+        UploadError when it may not (`unreachable` when no attempt was ever answered)."""
+        what = f"{method} {target.split('?', 1)[0]}"
         try:
             response = self.http.request(
-                "PUT", self.base_url + path, data=body, headers=self._headers(),
+                method, self.base_url + target, data=body, headers=self._headers(),
                 timeout=(self.retry.connect_timeout, self.retry.read_timeout),
                 allow_redirects=False)
         except TRANSIENT as exc:
             if refused := refused_by_network(exc):
-                raise UploadError(f"PUT {path}: {refused}", attempts=attempt,
+                raise UploadError(f"{what}: {refused}", attempts=attempt,
                                   unreachable=not answered) from None
             return None, _network_problem(exc), self.retry.backoff(attempt), False
         except requests.exceptions.InvalidHeader:  # its message holds the header's value
-            raise UploadError(f"PUT {path}: the API key or token cannot be sent in an HTTP "
+            raise UploadError(f"{what}: the API key or token cannot be sent in an HTTP "
                               "header", attempts=attempt) from None
         except HTTP_FAILURES as exc:
-            raise UploadError(f"PUT {path}: {_network_problem(exc)}", attempts=attempt,
+            raise UploadError(f"{what}: {_network_problem(exc)}", attempts=attempt,
                               unreachable=not answered) from None
         if response.status_code == 407:  # the proxy's answer to plain HTTP, not the API's
-            raise UploadError(f"PUT {path}: {PROXY_REFUSED}", attempts=attempt,
+            raise UploadError(f"{what}: {PROXY_REFUSED}", attempts=attempt,
                               unreachable=not answered)
-        if response.status_code == 207:
-            outcomes = parse_multi_status(response, count)
-            if outcomes is not None:
-                return PutResult(outcomes, attempt), None, 0, True
-            return None, "HTTP 207 with an unreadable body", self.retry.backoff(attempt), True
-        self._raise_if_final(path, response, attempt)
-        if response.status_code == 429 and (lower := self.limiter.slow_down()):
-            log.warning("PUT %s: 429 from the API: at most %d requests a minute from now on",
-                        path, lower)
+        try:
+            found = answer(response)
+        except _Unreadable as exc:
+            return None, str(exc), self.retry.backoff(attempt), True
+        if found is not None:
+            return found, None, 0, True
+        self._raise_if_final(what, response, attempt)
+        if response.status_code == 429 and (lower := limiter.slow_down()):
+            log.warning("%s: 429 from the API: at most %d requests a minute from now on",
+                        what, lower)
         asked = retry_after(response)
         delay = asked if asked is not None else self.retry.backoff(attempt)
         return None, f"HTTP {response.status_code}", delay, True
@@ -389,23 +440,38 @@ class ApiClient:
                 "Content-Type": "application/json", "Accept": "application/json",
                 "User-Agent": USER_AGENT}
 
-    def _raise_if_final(self, path: str, response: requests.Response, attempt: int) -> None:
+    def _raise_if_final(self, what: str, response: requests.Response, attempt: int) -> None:
         status = response.status_code
         if status in RETRY_STATUSES:
             return
         if 300 <= status < 400:
             where = response.headers.get("Location", "nowhere")
-            raise UploadError(f"PUT {path}: HTTP {status}, the API redirects to {where}; set "
+            raise UploadError(f"{what}: HTTP {status}, the API redirects to {where}; set "
                               "base_url to the API's own address", status=status,
                               attempts=attempt)
         detail = error_detail(response)
         if status == 401:
             raise AuthError(
-                f"PUT {path}: HTTP 401, the API refused the credentials ({detail}); check the "
+                f"{what}: HTTP 401, the API refused the credentials ({detail}); check the "
                 "API key and the token or service-account file ([combocurve] in combocurve.toml "
                 "or COMBOCURVE_API_KEY / COMBOCURVE_TOKEN / COMBOCURVE_SERVICE_ACCOUNT)",
                 status=401, attempts=attempt)
-        raise UploadError(f"PUT {path}: HTTP {status}: {detail}", status=status, attempts=attempt)
+        raise UploadError(f"{what}: HTTP {status}: {detail}", status=status, attempts=attempt)
+
+
+class _Unreadable(Exception):
+    """An answer with the hoped-for status whose body cannot be read: worth asking again, as
+    an answer garbled on the way would be."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A single-document answer: its status, its JSON body (None when it had none), and the
+    attempts it took."""
+
+    status: int
+    body: object
+    attempts: int
 
 
 def parse_multi_status(response: requests.Response, count: int) -> list[Outcome] | None:
@@ -438,14 +504,17 @@ def _outcome(entry) -> Outcome:
         return _ACCEPTED[status, code] if not isinstance(found, str) else \
             Outcome(True, status, code, id=found)
     ok = status in ("Created", "OK") and type(code) is int and code in (200, 201)
-    message = None
-    if not ok:
-        errors = entry.get("errors") or []
-        message = "; ".join(
-            f"{e.get('name', 'Error')}: {e.get('message', '')}"
-            + (f" at {e['location']}" if e.get("location") else "")
-            for e in errors if isinstance(e, dict)) or f"status {status!r}, code {code!r}"
+    message = None if ok else \
+        describe_errors(entry.get("errors")) or f"status {status!r}, code {code!r}"
     return Outcome(ok, status, code if type(code) is int else None, message)
+
+
+def describe_errors(errors) -> str:
+    """`Name: message at location; ...` of the API's list of errors ('' for none)."""
+    return "; ".join(
+        f"{e.get('name', 'Error')}: {e.get('message', '')}"
+        + (f" at {e['location']}" if e.get("location") else "")
+        for e in (errors if isinstance(errors, list) else []) if isinstance(e, dict))
 
 
 def error_detail(response: requests.Response) -> str:

@@ -1,12 +1,14 @@
 """`start()`: one sync run, from the project's queries to the API, resource by resource.
 
-Resources go in the API's order (a daily row names a well that must exist). Each page read
-is normalised (rows the API would refuse are rejected with reasons), sorted against the run
-so far and the ledger (a key twice is a duplicate; an unchanged record is not sent), and what
-remains fills requests (`uploads`), sent while the next page is read. What ComboCurve accepts
-goes into the ledger as each answer arrives. A resource that fails does not stop the next
-one; a 401 stops the run. Every row read ends up accepted, rejected, not sent or unchanged,
-and every row that is neither accepted nor unchanged is written to the rejects file.
+Resources go in the API's order (every other record names a well that must exist). Each page
+read is normalised (rows the API would refuse are rejected with reasons), assembled (a
+survey's stations gathered per well, the qualifier-key limit: `assembly`), sorted against
+the run so far and the ledger (a key twice is a duplicate; an unchanged record is not sent),
+and what remains fills requests (`uploads`, made by the resource's `writers`), sent while the
+next page is read. What ComboCurve accepts goes into the ledger as each answer arrives. A
+resource that fails does not stop the next one; a 401 stops the run. Every row read ends up
+accepted, rejected, not sent or unchanged, and every row that is neither accepted nor
+unchanged is written to the rejects file.
 """
 
 import logging
@@ -18,19 +20,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .assembly import Assembled, assembly
 from .changes import Changes
 from .client import ApiClient, RetryPolicy
 from .credentials import BearerToken, Redactor
 from .errors import SourceError, SyncError, UsageError
 from .hashing import HASH_CANARY
-from .project import Project, Query, load_project
+from .project import Project, Query, ResourceSettings, load_project
 from .rejects import RejectsFile, check_writable
 from .report import RUN_ID, ResourceReport, RunReport, duration
 from .resources import RESOURCES
+from .resources.wells import IDENTITY_FIELDS
 from .sources import Source
 from .state import Ledger, ResourceState, now_utc
 from .transform import NORMALISATION_VERSION, map_columns, normalise
 from .uploads import Batcher, Uploads
+from .writers import RecordsWriter, SurveyWriter, survey_ids, well_ids
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +104,19 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
           progress: bool = False, stop: threading.Event | None = None) -> RunReport:
     """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
-    limit: rows per resource at most (0: all); page_size: records per request (up to 1000
-    for wells, 20000 for daily productions), or "auto", the largest the API takes; by default
-    100, and auto when every row is read (limit 0); resources: names to sync (default: every
-    query of the project); dry_run: read and check, send nothing, need no credentials, and
-    tell what a real run would send; concurrency: requests in flight; rate_limit: requests a
-    minute (None: no pacing); max_wait: seconds of back-off a run may spend before failing;
-    snapshot_dir: write parquet snapshots there; rejects_dir: where the rejects file goes
-    (default: <project>/rejects); state: the ledger's folder (default: the project's `[state]
-    path`, else <project>/.combocurve; False: no ledger, every record is sent); full_refresh:
-    send every record and refresh the ledger; stop: an Event that, once set, ends the run
-    after the current page, every row accounted for (the CLI sets it on Ctrl-C and SIGTERM).
+    limit: rows per resource at most (0: all); page_size: records per request (up to 1000 for
+    wells, 500 for ownership qualifiers, 20000 for daily and monthly productions; for
+    directional surveys the stations of a page, each survey one request), or "auto", the largest
+    the API takes; by default 100, and auto when every row is read (limit 0); resources: names
+    to sync (default: every query of the project); dry_run: read and check, send nothing, need
+    no credentials, and tell what a real run would send; concurrency: requests in flight;
+    rate_limit: requests a minute (None: no pacing); max_wait: seconds of back-off a run may
+    spend before failing; snapshot_dir: write parquet snapshots there; rejects_dir: where the
+    rejects file goes (default: <project>/rejects); state: the ledger's folder (default: the
+    project's `[state] path`, else <project>/.combocurve; False: no ledger, every record is
+    sent); full_refresh: send every record and refresh the ledger; stop: an Event that, once
+    set, ends the run after the current page, every row accounted for (the CLI sets it on Ctrl-C
+    and SIGTERM).
     Returns a RunReport. Raises ProjectError or UsageError for an invalid project or option,
     LedgerError for a ledger that cannot be trusted or written, LockedError when another run
     of the project holds the ledger; never for a failing database or API, which the report
@@ -254,31 +261,37 @@ class Run:
 
     def sync_resource(self, query: Query, mapping: dict) -> ResourceReport:
         resource = query.resource
-        report = ResourceReport(resource.name, file=query.shown)
+        settings = self.project.settings_for(resource.name)
+        report = ResourceReport(resource.name, file=query.shown, grouped=resource.grouped,
+                                notes=write_notes(resource, settings, mapping))
         began, started_at = time.monotonic(), now_utc()
         page_size = self.options.page_size_for(resource)
         if self.options.page_size not in (AUTO, page_size):
             log.info("%s: pages of %d rows, the API's maximum per request", resource.name,
                      page_size)
-        state = self._resource_state(query, mapping)
+        state = self._resource_state(query, mapping, settings)
         self._warn_if_long(query, page_size, state)
         pages = self.source.pages(query, limit=self.options.limit, page_size=page_size,
                                   since=self._since(state))
         snapshot = self._snapshot(resource.name, list(dict.fromkeys(mapping.values())))
-        upload = Uploads(self, query, report, snapshot, state)
-        batcher = Batcher(page_size, upload.submit)
-        changes = Changes(resource, state)
+        upload = Uploads(self, query, report, snapshot, state,
+                         self._writer(resource, settings, state))
+        flow = Flow(query, mapping, report, Changes(resource, state),
+                    Batcher(page_size, upload.submit), assembly(resource, mapping))
         bar = self._progress_bar(resource.name)
+        read_to_end = False
         try:
             with closing(iter(pages)) as page_iterator:
                 for number, page in enumerate(page_iterator, 1):
-                    self._read_page(query, mapping, report, changes, batcher, number, page)
+                    self._read_page(flow, number, page)
                     bar.update(len(page))
                     if self.stop.is_set():
                         self._stopped_by_request(report, upload)
                     self._keep_audit_trail(report, upload, snapshot)
                     if upload.stop_reason:
                         break
+                else:
+                    read_to_end = True
         except SourceError as exc:
             if self.stop.is_set():  # the query was cancelled because the run was stopped
                 self._stopped_by_request(report, upload)
@@ -286,8 +299,11 @@ class Run:
                 report.errors.append(self.redact(str(exc)))
                 report.unreachable = exc.unreachable
         finally:
-            try:
-                batcher.flush()  # rows read before a failure or a stop are still accounted for
+            try:  # rows read before a failure or a stop are still accounted for
+                ending = "limit" if pages.more_available else "end" if read_to_end \
+                    else "stopped"
+                self._sort(flow, flow.assembly.finish(ending))
+                flow.batcher.flush()
             finally:
                 upload.finish()
                 bar.close()
@@ -304,33 +320,60 @@ class Run:
             self.stopped = "the run stopped at the API's 401 answer"
         return report
 
-    def _read_page(self, query: Query, mapping: dict, report: ResourceReport,
-                   changes: Changes, batcher: Batcher, number: int, page) -> None:
-        """One page: rejected rows written out, duplicates too, the rest sorted and queued."""
+    def _read_page(self, flow: "Flow", number: int, page) -> None:
+        """One page: rejected rows written out, the rest assembled, sorted and queued."""
+        query, report = flow.query, flow.report
         report.rows_read += len(page)
-        checked = normalise(page, query.resource, mapping)
+        checked = normalise(page, query.resource, flow.mapping)
         for reject in checked.rejects:
             self.reject(report, query, reject.row, number, "rejected", reject.reason,
                         reject.fields, page.loc[reject.row].to_dict())
-        found = changes.sort(number, page, checked.records)
-        for row, earlier in found.duplicates:
-            self.reject(report, query, row, number, "rejected",
-                        f"duplicate: same {query.resource.noun} as row {earlier}, sent earlier "
-                        "in this run", ["duplicate"], page.loc[row].to_dict())
+        rejected, unchanged = report.rejected, report.unchanged
+        self._sort(flow, flow.assembly.add(number, page, checked))
+        log.debug("%s: page %d read, %d rows, %d rejected before sending, %d unchanged",
+                  query.resource.name, number, len(page), report.rejected - rejected +
+                  len(checked.rejects), report.unchanged - unchanged)
+
+    def _sort(self, flow: "Flow", assembled: Assembled | None) -> None:
+        """Assembled records: refusals and duplicates written out, the rest sorted against
+        the ledger and queued."""
+        if assembled is None:
+            return
+        query, report = flow.query, flow.report
+        report.rows_read -= assembled.unread
+        for refused in assembled.refused:
+            self.reject(report, query, refused.row, refused.page, refused.outcome,
+                        refused.reason, refused.fields, refused.values)
+        found = flow.changes.sort(assembled)
+        for position, earlier in found.duplicates:
+            row = int(assembled.records.index[position])
+            self.reject(report, query, row, int(assembled.pages[position]), "rejected",
+                        duplicate_reason(query.resource, earlier), ["duplicate"],
+                        assembled.sources.loc[row].to_dict())
         report.new += found.new
         report.changed += found.changed
         report.unchanged += found.unchanged
-        batcher.add(found.to_send)
-        log.debug("%s: page %d read, %d rows, %d rejected before sending, %d unchanged",
-                  query.resource.name, number, len(page),
-                  len(checked.rejects) + len(found.duplicates), found.unchanged)
+        flow.batcher.add(found.to_send)
 
-    def _resource_state(self, query: Query, mapping: dict) -> ResourceState | None:
+    def _writer(self, resource, settings: ResourceSettings, state: ResourceState | None):
+        """What makes the resource's requests: records PUT (or PATCH), or surveys one by one,
+        with the ComboCurve ids the ledger holds (none are needed in a dry run)."""
+        if not resource.grouped:
+            return RecordsWriter(resource, settings.write.upper())
+        if self.client is None or self.ledger is None:
+            return SurveyWriter(resource, {}, {})
+        wells = self.ledger.records(self.project.base_url, "wells")
+        return SurveyWriter(resource, survey_ids(state.held()), well_ids(wells))
+
+    def _resource_state(self, query: Query, mapping: dict,
+                        settings: ResourceSettings) -> ResourceState | None:
         """What the ledger holds for this resource; says so when every record goes again."""
         if self.ledger is None:
             return None
         fingerprint = {"mapping": {column: field.name for column, field in mapping.items()},
                        "normalisation": NORMALISATION_VERSION, "hashing": HASH_CANARY}
+        if settings.write != query.resource.writes[0]:  # PATCH sends what PUT would not clear
+            fingerprint["write"] = settings.write
         state = self.ledger.resource(self.project.base_url, query.resource.name, fingerprint,
                                      full_refresh=self.options.full_refresh)
         if state.stale:
@@ -374,9 +417,20 @@ class Run:
 
     def _warn_if_long(self, query: Query, page_size: int, state: ResourceState | None) -> None:
         """Say before starting when the page size and the quota imply a run of minutes. The
-        rows are the limit, else what the ledger knows of the resource; no query is counted."""
+        rows are the limit, else what the ledger knows of the resource; no query is counted.
+        A grouped resource takes one request per well: the surveys the ledger knows, else at
+        most one per row of the limit."""
         rate, resource = self.options.rate_limit, query.resource
-        rows = self.options.limit or (state.known if state is not None else 0)
+        known = state.known if state is not None else 0
+        rows = self.options.limit or known
+        if resource.grouped and not self.options.dry_run and rate:
+            wells = known or self.options.limit
+            if wells > rate:
+                what = f"{wells:,} surveys in the ledger" if known else f"up to {wells:,} wells"
+                log.warning("%s: one request per well (a survey is one document): %s at %d "
+                            "requests a minute take about %s", resource.name, what, rate,
+                            duration(wells / rate * 60))
+            return
         if self.options.dry_run or not rate or not rows or -(-rows // page_size) <= rate:
             return
         message = (f"{resource.name}: up to {rows:,} rows at {page_size} per request and {rate} "
@@ -407,6 +461,40 @@ class Run:
 
     def _progress_bar(self, name: str):
         return _ProgressBar(name, self.options.limit) if self.options.progress else _NoBar()
+
+
+@dataclass
+class Flow:
+    """One resource's way through a run: its query and column mapping, its report, and the
+    steps its records take (assembled, sorted against the ledger, gathered into requests)."""
+
+    query: Query
+    mapping: dict
+    report: ResourceReport
+    changes: Changes
+    batcher: Batcher
+    assembly: object  # core.assembly: Flat, KeyLimit or Groups
+
+
+def duplicate_reason(resource, earlier: int) -> str:
+    if resource.grouped:
+        return (f"duplicate: this well's stations came before, from row {earlier}; ORDER BY "
+                "the well so that each survey's stations come together")
+    return f"duplicate: same {resource.noun} as row {earlier}, sent earlier in this run"
+
+
+def write_notes(resource, settings: ResourceSettings, mapping: dict) -> list[str]:
+    """What a user must know of how the resource is written: a PUT of wells replaces each
+    well, clearing every writable field the query leaves out."""
+    if "patch" not in resource.writes or settings.write != "put":
+        return []
+    sent = {f.name for f in mapping.values()}
+    left_out = [name for name in resource.fields if name not in sent | IDENTITY_FIELDS]
+    if not left_out:
+        return []
+    return [f"written with PUT, which replaces each well: the {len(left_out)} writable fields "
+            f"the query leaves out are cleared in ComboCurve for every well sent "
+            f"([resources.{resource.name}] write = \"patch\" leaves them as they are)"]
 
 
 class _ProgressBar:

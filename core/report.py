@@ -33,6 +33,8 @@ class ResourceReport:
     rejects_file: str | None = None
     snapshot_file: str | None = None
     unreachable: bool = False  # it failed because its database or the API never answered
+    grouped: bool = False  # rows are stations, sent as one survey a request
+    notes: list[str] = field(default_factory=list)  # how it is written, for the dry run
 
     @property
     def ok(self) -> bool:
@@ -112,13 +114,15 @@ class RunReport:
 
     def _plan(self, r: ResourceReport) -> str:
         """What a real run would do for a resource, and how long the quota makes it."""
-        plan = (f"{r.name}: a real run sends {r.would_send:,} records ({r.new:,} new, "
-                f"{r.changed:,} changed; {r.unchanged:,} unchanged, {r.rejected:,} rejected) in "
-                f"{r.requests:,} requests")
+        what = f"{r.would_send:,} station rows as {r.requests:,} surveys" if r.grouped else \
+            f"{r.would_send:,} records"
+        plan = (f"{r.name}: a real run sends {what} ({r.new:,} new, {r.changed:,} changed; "
+                f"{r.unchanged:,} unchanged, {r.rejected:,} rejected) in {r.requests:,} "
+                f"requests{', one per well' if r.grouped else ''}")
         if self.rate_limit and r.requests:
             plan += f", about {duration(r.requests / self.rate_limit * 60)} of quota at " \
                     f"{self.rate_limit} requests a minute"
-        return plan
+        return "\n".join([plan, *(f"{r.name}: {note}" for note in r.notes)])
 
 
 def duration(seconds: float) -> str:

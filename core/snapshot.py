@@ -10,7 +10,7 @@ pyarrow is imported only when a snapshot is asked for.
 import os
 from pathlib import Path
 
-from .resources import BOOLEAN, DATE, NUMBER, Field
+from .resources import BOOLEAN, DATE, MONTH, NUMBER, Field
 
 ROW_GROUP_ROWS = 65_536  # big row groups: one per page is several times slower to write and read
 
@@ -21,7 +21,7 @@ class Snapshot:
         import pyarrow.parquet as pq
 
         self._pa, self._pq = pa, pq
-        types = {NUMBER: pa.float64(), DATE: pa.date32(), BOOLEAN: pa.bool_()}
+        types = {NUMBER: pa.float64(), DATE: pa.date32(), MONTH: pa.date32(), BOOLEAN: pa.bool_()}
         self.fields = [f.name for f in fields]
         self.schema = pa.schema(
             [("run_id", pa.string()), ("page", pa.int32()), ("row", pa.int64())]

@@ -479,7 +479,7 @@ def fingerprint_change(stored: dict | None, current: dict) -> str | None:
     """Why hashes made under `stored` cannot be compared with hashes made under `current`."""
     if stored is None or stored == current:
         return None
-    changed = [key for key in current if stored.get(key) != current.get(key)]
+    changed = [key for key in {**stored, **current} if stored.get(key) != current.get(key)]
     if "mapping" in changed:
         old, new = stored.get("mapping") or {}, current["mapping"]
         added = sorted(set(new) - set(old))
@@ -488,6 +488,9 @@ def fingerprint_change(stored: dict | None, current: dict) -> str | None:
         parts = [f"{what} {', '.join(columns)}" for what, columns in
                  (("added", added), ("removed", removed), ("remapped", moved)) if columns]
         return "the query's columns changed since the last run (" + "; ".join(parts) + ")"
+    if "write" in changed:  # absent: the resource's default way
+        return (f"it is written with {current.get('write') or 'put'} now, with "
+                f"{stored.get('write') or 'put'} before")
     if "normalisation" in changed or "hashing" in changed:
         return ("this version of ComboCurve Sync normalises values differently from the one "
                 "that wrote the ledger")

@@ -11,6 +11,7 @@ value is ever sent as something it was not:
 - date: `YYYY-MM-DD`, the UTC day of a DATETIME or TIMESTAMP, for every year from 1 to 9999 (no
   nanosecond timestamps on the way); MySQL's zero date is null; an invalid or infinite date is
   refused;
+- month (a monthly row's date): any day names its month, sent as that month's 15th;
 - boolean: true/false, from booleans, 0/1 (TINYINT(1), BIT(1)) or the words true/false/yes/no.
 NULL, NaN and NaT become null. A row with any problem is rejected with every reason found.
 """
@@ -31,16 +32,7 @@ from pandas.api.types import infer_dtype
 
 from .errors import ProjectError
 from .project import shown_path
-from .resources import (
-    BOOLEAN,
-    DAILY_PRODUCTIONS,
-    DATE,
-    MAX_SAFE_INTEGER,
-    NUMBER,
-    WELLS,
-    Field,
-    Resource,
-)
+from .resources import BOOLEAN, DATE, MAX_SAFE_INTEGER, MONTH, NUMBER, Field, Resource
 
 # Bump when a value is sent differently from before: the ledger then resends every record,
 # since hashes of the old values say nothing about the new ones.
@@ -52,8 +44,6 @@ _FIRST_DAY = np.datetime64("0001-01-01")
 _PLAIN_TEXT = (str, int, np.integer, uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address,
                ipaddress.IPv4Interface, ipaddress.IPv6Interface, ipaddress.IPv4Network,
                ipaddress.IPv6Network)
-COORDINATE_PAIRS = (("surfaceLatitude", "surfaceLongitude"), ("heelLatitude", "heelLongitude"),
-                    ("toeLatitude", "toeLongitude"))
 
 
 @dataclass(frozen=True)
@@ -95,22 +85,9 @@ def map_columns(resource: Resource, columns: list[str], file: Path) -> dict[str,
             raise ProjectError(f"{where}: columns '{twin}' and '{column}' both feed "
                                f"'{found.name}'; keep one")
         mapping[column] = found
-    names = {f.name for f in mapping.values()}
-    for needed in _required_columns(resource, names):
+    for needed in resource.missing({f.name for f in mapping.values()}):
         raise ProjectError(f"{where}: no column for the required field {needed}")
     return mapping
-
-
-def _required_columns(resource: Resource, names: set[str]) -> list[str]:
-    if resource is WELLS:
-        missing = [n for n in ("dataSource",) if n not in names]
-        if "chosenID" not in names and "api14" not in names:
-            missing.append("chosenID")
-        return missing
-    missing = [] if "date" in names else ["date"]
-    if "well" not in names and not {"chosenID", "dataSource"} <= names:
-        missing.append("well (or chosenID and dataSource)")
-    return missing
 
 
 def normalise(page: pd.DataFrame, resource: Resource, mapping: dict[str, Field]) -> Normalised:
@@ -125,7 +102,7 @@ def normalise(page: pd.DataFrame, resource: Resource, mapping: dict[str, Field])
             flagged.add((position, field.name))
         columns[field.name] = values
     records = pd.DataFrame(columns, index=page.index, dtype=object)
-    for rule in ROW_RULES[resource.name]:
+    for rule in resource.row_rules:
         for position, name, message in rule(records):
             if (position, name) not in flagged:
                 problems.setdefault(position, []).append((name, message))
@@ -392,96 +369,17 @@ def to_booleans(values: np.ndarray, field: Field | None = None):
     return out, bad
 
 
-CONVERTERS = {NUMBER: to_numbers, "string": to_strings, DATE: to_dates, BOOLEAN: to_booleans}
+def to_months(values: np.ndarray, field: Field | None = None):
+    """Any day of a month as that month's 15th (`2024-03-15`): how ComboCurve stores a month
+    (see core/resources/monthly.py)."""
+    out, bad = to_dates(values, field)
+    days = np.flatnonzero(out != None)  # noqa: E711 - elementwise on objects
+    out[days] = _object_array([f"{day[:8]}15" for day in out[days].tolist()])
+    return out, bad
 
 
-# -- whole-row rules: each yields (position, field, message) for a row it refuses ----------
-
-
-def _column(records: pd.DataFrame, name: str) -> pd.Series:
-    if name in records:
-        return records[name]
-    return pd.Series([None] * len(records), index=records.index, dtype=object)
-
-
-def _required(*names: str):
-    def rule(records: pd.DataFrame):
-        for name in names:
-            for position in np.flatnonzero(_column(records, name).isna().to_numpy()):
-                yield position, name, "required"
-    return rule
-
-
-def _well_identity(records: pd.DataFrame):
-    """chosenID is required, except that a `di` well may be known by its api14 alone."""
-    missing = _column(records, "chosenID").isna().to_numpy()
-    stand_in = (_column(records, "dataSource") == "di").to_numpy() & \
-        _column(records, "api14").notna().to_numpy()
-    for position in np.flatnonzero(missing & ~stand_in):
-        yield position, "chosenID", "required"
-
-
-def _daily_identity(records: pd.DataFrame):
-    has_well = _column(records, "well").notna().to_numpy()
-    has_chosen = _column(records, "chosenID").notna().to_numpy()
-    has_source = _column(records, "dataSource").notna().to_numpy()
-    for position in np.flatnonzero(~has_well & ~has_chosen):
-        yield position, "well", "required (or chosenID and dataSource)"
-    for position in np.flatnonzero(~has_well & has_chosen & ~has_source):
-        yield position, "dataSource", "required with chosenID"
-
-
-def _coordinate_pairs(records: pd.DataFrame):
-    for first, second in COORDINATE_PAIRS:
-        a, b = _column(records, first).notna(), _column(records, second).notna()
-        for position in np.flatnonzero((a != b).to_numpy()):
-            lone, other = (first, second) if a.iloc[position] else (second, first)
-            yield position, lone, f"given without {other}"
-
-
-def _well_keys(records: pd.DataFrame) -> list:
-    """How the API keys each well: dataSource and chosenID, or the api14 of a `di` well
-    standing in for its chosenID (so the two spellings of one well collide); None: no key."""
-    sources, chosen, api14 = (_column(records, n).tolist()
-                              for n in ("dataSource", "chosenID", "api14"))
-    return [(s, c) if c is not None else (s, a) if s == "di" and a is not None else None
-            for s, c, a in zip(sources, chosen, api14, strict=True)]
-
-
-def _daily_keys(records: pd.DataFrame) -> list:
-    """How the API keys each daily row: its well id and day, or dataSource, chosenID and day."""
-    wells, sources, chosen, days = (_column(records, n).tolist()
-                                    for n in ("well", "dataSource", "chosenID", "date"))
-    return [None if d is None else (w, d) if w is not None else
-            (s, c, d) if c is not None else None
-            for w, s, c, d in zip(wells, sources, chosen, days, strict=True)]
-
-
-def _duplicates(keys_of, what: str):
-    """The API refuses (or silently merges) two records with one key in a request: refuse all."""
-    def rule(records: pd.DataFrame):
-        keys = keys_of(records)
-        present = [key for key in keys if key is not None]
-        if len(set(present)) == len(present):  # the usual page: no two rows share a key
-            return
-        groups: dict[tuple, list[int]] = {}
-        for position, key in enumerate(keys):
-            if key is not None:
-                groups.setdefault(key, []).append(position)
-        rows = records.index.to_numpy()
-        for members in groups.values():
-            for position in members if len(members) > 1 else ():
-                others = ", ".join(str(rows[p]) for p in members if p != position)
-                yield position, "duplicate", f"{what} as row {others} in the same page"
-    return rule
-
-
-ROW_RULES = {
-    WELLS.name: [_required("dataSource"), _well_identity, _coordinate_pairs,
-                 _duplicates(_well_keys, "same well")],
-    DAILY_PRODUCTIONS.name: [_required("date"), _daily_identity,
-                             _duplicates(_daily_keys, "same well and day")],
-}
+CONVERTERS = {NUMBER: to_numbers, "string": to_strings, DATE: to_dates, MONTH: to_months,
+              BOOLEAN: to_booleans}
 
 
 # -- to the wire --------------------------------------------------------------------------------
@@ -495,9 +393,27 @@ def split_by_data_source(records: pd.DataFrame) -> list[pd.DataFrame]:
     return [group for _, group in groups]
 
 
-def to_payload(records: pd.DataFrame) -> bytes:
-    """The JSON array sent for these records: exact floats, null for missing, no NaN."""
+def to_payload(records: pd.DataFrame, resource: Resource | None = None) -> bytes:
+    """The JSON array sent for these records: exact floats, null for missing, no NaN. A nested
+    resource's records are built into their objects by each field's path, leaving out what
+    is null (an ownership qualifier's reversions not given)."""
     names = list(records.columns)
     rows = zip(*(records[name].tolist() for name in names), strict=True)
-    records_list = [dict(zip(names, row, strict=True)) for row in rows]
+    if resource is not None and resource.nested:
+        paths = [resource.fields[name].path or (name,) for name in names]
+        records_list = [_nest(paths, row) for row in rows]
+    else:
+        records_list = [dict(zip(names, row, strict=True)) for row in rows]
     return orjson.dumps(records_list, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _nest(paths: list[tuple[str, ...]], values) -> dict:
+    record: dict = {}
+    for path, value in zip(paths, values, strict=True):
+        if value is None:
+            continue
+        target = record
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = value
+    return record

@@ -144,7 +144,7 @@ def test_whatever_the_http_stack_raises_fails_the_request_not_the_run(emulator):
     messages = {}
     for case, client in clients.items():
         with pytest.raises(UploadError) as caught:
-            client.put("/v1/wells", b"[]", 0)
+            client.write("PUT", "/v1/wells", b"[]", 0)
         messages[case] = str(caught.value)
 
     assert messages["a malformed host"].startswith("PUT /v1/wells: the request failed: ")

@@ -30,9 +30,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                         help=f"rows per resource at most, 0 for all (default {DEFAULT_LIMIT})")
     parser.add_argument("--page-size", type=page_size, default=None, metavar="auto|N",
-                        help=f"records per request: N (at most 1000 for wells, 20000 for daily "
-                             f"productions), or auto, the largest the API takes (default "
-                             f"{DEFAULT_PAGE_SIZE}, and auto with --limit 0)")
+                        help=f"records per request: N (at most 1000 for wells, 500 for "
+                             f"ownership qualifiers, 20000 for daily and monthly productions; "
+                             f"survey stations per page, one survey a request), or auto, the "
+                             f"largest the API takes (default {DEFAULT_PAGE_SIZE}, and auto "
+                             f"with --limit 0)")
     parser.add_argument("--resource", action="append", choices=list(RESOURCES),
                         dest="resources", metavar="NAME",
                         help="sync only this resource (repeatable): " + ", ".join(RESOURCES))
