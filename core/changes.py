@@ -15,7 +15,7 @@ from .assembly import Assembled
 from .hashing import group_hashes, record_hashes, record_keys
 from .resources import Resource
 from .state import CHANGED, NEW, UNCHANGED, ResourceState
-from .uploads import Batch
+from .uploads import Batch, SourceRows
 
 
 @dataclass
@@ -98,7 +98,8 @@ class Changes:
         send = np.flatnonzero(first & (verdict != UNCHANGED))
         duplicates = [(int(p), int(earlier[p])) for p in np.flatnonzero(~first)]
         counted = verdict[first]
-        batch = Batch(records.iloc[send], rows.pages[send], rows.sources.loc[numbers[send]],
+        batch = Batch(records.iloc[send], rows.pages[send],
+                      SourceRows.of(rows.sources.loc[numbers[send]]),
                       key_hashes[send], hashes[send], keys.iloc[send],
                       None if rows.groups is None else rows.groups[send])
         return Sorted(batch, duplicates, int((counted == NEW).sum()),

@@ -375,8 +375,9 @@ class ResourceState:
                    "record_hash": pa.array(record_hashes, pa.uint64()),
                    "run": pa.array(np.full(len(key_hashes), self.ledger._run, np.uint32)),
                    "accepted_at": pa.array(np.full(len(key_hashes), moment, np.uint32))}
-        for name in keys.columns:
-            columns[name] = pa.array(keys[name].to_numpy(dtype=object), pa.string())
+        for name in keys.column_names if isinstance(keys, pa.Table) else keys.columns:
+            columns[name] = keys.column(name) if isinstance(keys, pa.Table) else \
+                pa.array(keys[name].to_numpy(dtype=object), pa.string())
         if ids is not None:
             columns[COMBOCURVE_ID] = pa.array(list(ids), pa.string())
         data = _encode(pa.table(columns))

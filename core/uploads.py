@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pandas.api.types import infer_dtype
 
 from .client import Outcome
 from .errors import AuthError, LedgerError, UploadError
@@ -33,37 +35,109 @@ log = logging.getLogger(__name__)
 IN_FLIGHT_BYTES = 48 * 2**20
 
 
-@dataclass
-class Batch:
-    """Records to send, each with its page, source row, key and hash (all by position)."""
+class SourceRows:
+    """The rows as the query returned them, kept for the rejects file. A column of one plain
+    type (text, whole numbers, floats, dates, bytes, booleans) is held as an Arrow array,
+    about a fifth of the memory of its Python objects, so that the largest requests in flight
+    hold little; any other column (mixed types, decimals, time zones) keeps its objects, so
+    that a reject shows every value exactly as read."""
 
-    records: pd.DataFrame  # API field names, JSON-ready values; index = row in the query result
-    pages: np.ndarray  # the page number each record was read in
-    sources: pd.DataFrame  # the rows as the query returned them, same index
-    key_hashes: np.ndarray
-    record_hashes: np.ndarray
-    keys: pd.DataFrame  # the identity fields the ledger keeps, same index
-    groups: np.ndarray | None = None  # a grouped resource: each record's group
+    __slots__ = ("names", "columns")
+    _COMPACT = frozenset({"string", "integer", "floating", "date", "bytes", "boolean", "empty"})
+
+    def __init__(self, names: list[str], columns: list):
+        self.names, self.columns = names, columns
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> "SourceRows":
+        return cls(list(frame.columns), [_compact(frame[name].to_numpy(dtype=object))
+                                         for name in frame.columns])
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.columns[0]) if self.columns else 0
+
+    def take(self, positions) -> "SourceRows":
+        positions = np.asarray(positions, dtype=np.int64)
+        return SourceRows(self.names, [c.take(pa.array(positions)) if isinstance(c, pa.Array)
+                                       else c[positions] for c in self.columns])
+
+    @classmethod
+    def join(cls, parts: list["SourceRows"]) -> "SourceRows":
+        columns = []
+        for pieces in zip(*(p.columns for p in parts), strict=True):
+            arrow = all(isinstance(c, pa.Array) for c in pieces)
+            if arrow and len({c.type for c in pieces}) == 1:
+                columns.append(pa.concat_arrays(list(pieces)))
+            else:  # one page's column all null, another's text: back to objects
+                columns.append(np.concatenate([_objects(c) for c in pieces]))
+        return cls(parts[0].names, columns)
+
+    def row(self, position: int) -> dict:
+        return {name: c[position].as_py() if isinstance(c, pa.Array) else c[position]
+                for name, c in zip(self.names, self.columns, strict=True)}
+
+
+def _compact(values: np.ndarray):
+    if infer_dtype(values, skipna=True) in SourceRows._COMPACT:
+        try:
+            return pa.array(values, from_pandas=True)
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            pass  # a whole number beyond 64 bits: keep the objects
+    return values
+
+
+def _objects(column) -> np.ndarray:
+    if isinstance(column, pa.Array):
+        return np.array(column.to_pylist() + [None], dtype=object)[:-1]  # stays 1-dimensional
+    return column
+
+
+@dataclass
+class Batch:
+    """Records to send, each with its row, page, source row, key and hash (all by position)."""
+
+    records: pd.DataFrame | None  # API field names, JSON-ready values; None once released
+    pages: np.ndarray  # the page number each record was read in
+    sources: SourceRows  # the rows as the query returned them
+    key_hashes: np.ndarray
+    record_hashes: np.ndarray
+    keys: pd.DataFrame | pa.Table  # the identity fields the ledger keeps
+    groups: np.ndarray | None = None  # a grouped resource: each record's group
+    rows: np.ndarray | None = None  # the row number of each record in the query result
+
+    def __post_init__(self):
+        if self.rows is None:
+            self.rows = self.records.index.to_numpy(dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
     def take(self, positions) -> "Batch":
         return Batch(self.records.iloc[positions], self.pages[positions],
-                     self.sources.iloc[positions], self.key_hashes[positions],
+                     self.sources.take(positions), self.key_hashes[positions],
                      self.record_hashes[positions], self.keys.iloc[positions],
-                     None if self.groups is None else self.groups[positions])
+                     None if self.groups is None else self.groups[positions],
+                     self.rows[positions])
 
     @classmethod
     def join(cls, parts: list["Batch"]) -> "Batch":
         if len(parts) == 1:
             return parts[0]
         return cls(pd.concat([p.records for p in parts]), np.concatenate([p.pages for p in parts]),
-                   pd.concat([p.sources for p in parts]),
+                   SourceRows.join([p.sources for p in parts]),
                    np.concatenate([p.key_hashes for p in parts]),
                    np.concatenate([p.record_hashes for p in parts]),
                    pd.concat([p.keys for p in parts]),
-                   None if parts[0].groups is None else np.concatenate([p.groups for p in parts]))
+                   None if parts[0].groups is None else np.concatenate([p.groups for p in parts]),
+                   np.concatenate([p.rows for p in parts]))
+
+    def release(self) -> None:
+        """Once the request's body is built: drop the records (a snapshot would still need
+        them) and keep the keys as a small Arrow table, so a request in flight holds little."""
+        self.records = None
+        if isinstance(self.keys, pd.DataFrame):
+            self.keys = pa.table({name: pa.array(self.keys[name].to_numpy(dtype=object),
+                                                 pa.string()) for name in self.keys.columns})
 
     def by_group(self) -> list["Batch"]:
         """One batch per group, in order: a survey's stations."""
@@ -85,7 +159,7 @@ class Batch:
 
     def values(self, position: int) -> dict:
         """The source row of the record at `position`, as the rejects file shows it."""
-        return self.sources.iloc[position].to_dict()
+        return self.sources.row(position)
 
 
 class Batcher:
@@ -152,6 +226,8 @@ class Uploads:
             return
         self._absorb_answered()
         request = self.writer.prepare(batch)
+        if self.snapshot is None and batch.groups is None:
+            batch.release()
         self._wait_for_room(self.run.options.concurrency - 1, request.size)
         if self.stop_reason:
             self._not_sent(batch, self.stop_reason)
@@ -252,8 +328,9 @@ class Uploads:
             positions = positions[np.unique(batch.key_hashes[positions], return_index=True)[1]]
         try:
             ids = [outcomes[p].id for p in positions]
-            self.state.record(batch.key_hashes[positions], batch.record_hashes[positions],
-                              batch.keys.iloc[positions],
+            keys = batch.keys.take(pa.array(positions)) if isinstance(batch.keys, pa.Table) \
+                else batch.keys.iloc[positions]
+            self.state.record(batch.key_hashes[positions], batch.record_hashes[positions], keys,
                               ids=ids if any(i is not None for i in ids) else None)
         except LedgerError as exc:
             message = self.run.redact(str(exc))
@@ -270,7 +347,7 @@ class Uploads:
             self._reject(batch, position, outcome, reason)
 
     def _reject(self, batch: Batch, position: int, outcome: str, reason: str) -> None:
-        self.run.reject(self.report, self.query, int(batch.records.index[position]),
+        self.run.reject(self.report, self.query, int(batch.rows[position]),
                         int(batch.pages[position]), outcome, reason,
                         values=batch.values(position))
 
