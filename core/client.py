@@ -6,7 +6,10 @@
   with jitter. All waiting of a run comes out of one budget; when it is spent, the request fails.
 - 401 stops the run (AuthError); other 4xx are never retried.
 - A sliding-window limiter keeps writes under the API quota (200 a minute), so that a long run
-  does not provoke a storm of 429s.
+  does not provoke a storm of 429s; another keeps reads under the read quota (800 units a
+  minute, each GET its route's cost).
+- Reading back: GET pages followed through the Link header's `next` (a cursor), HEAD counts
+  (`X-Query-Count`), DELETE (`X-Delete-Count`); all idempotent, so retried like the PUTs.
 - Company networks: the project's proxy (else HTTPS_PROXY / NO_PROXY) and its trusted CAs (a
   PEM bundle, or the operating system's store through truststore). A refused proxy password or
   an untrusted certificate fails at once with one line: retrying cannot fix either.
@@ -20,8 +23,11 @@ import ssl
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlsplit
 
 import orjson
 import requests
@@ -35,6 +41,7 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "combocurve-sync/0.1"
+READ_QUOTA = 800  # read units a minute: the API's quota per client (a wells GET costs 4)
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,14 @@ class PutResult:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A number the API answered in a header, and the server's clock (its Date header)."""
+
+    number: int | None
+    server_time: datetime | None
+
+
 class WaitBudget:
     """Seconds of back-off left for the run, shared by every upload thread."""
 
@@ -86,27 +101,33 @@ class WaitBudget:
 
 
 class RateLimiter:
-    """At most `per_minute` requests in any 60 seconds (the gateway's window), across threads."""
+    """At most `per_minute` units in any 60 seconds (the gateway's window), across threads.
+
+    A write costs 1 unit of the write quota; a read its route's units of the read quota (a
+    wells GET 4, a daily GET 1); a request of 0 units never waits."""
 
     def __init__(self, per_minute: int | None, *, clock=time.monotonic, sleep=time.sleep):
         self.per_minute, self._clock, self._sleep = per_minute, clock, sleep
-        self._sent: deque[float] = deque()
+        self._spent: deque[tuple[float, int]] = deque()  # (when, units), oldest first
+        self._total = 0
         self._lock = threading.Lock()
 
-    def acquire(self) -> float:
-        """Block until a request may go; returns the seconds waited."""
-        if not self.per_minute:
+    def acquire(self, units: int = 1) -> float:
+        """Block until a request of `units` may go; returns the seconds waited. A request
+        dearer than the whole quota goes once the window is empty."""
+        if not self.per_minute or units <= 0:
             return 0.0
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
-                while self._sent and self._sent[0] <= now - 60:
-                    self._sent.popleft()
-                if len(self._sent) < self.per_minute:
-                    self._sent.append(now)
+                while self._spent and self._spent[0][0] <= now - 60:
+                    self._total -= self._spent.popleft()[1]
+                if self._total + units <= self.per_minute or not self._spent:
+                    self._spent.append((now, units))
+                    self._total += units
                     return waited
-                pause = self._sent[0] + 60 - now
+                pause = self._spent[0][0] + 60 - now
             self._sleep(pause)
             waited += pause
 
@@ -196,20 +217,36 @@ def _system_context() -> ssl.SSLContext:
 
 
 class ApiClient:
-    """PUTs JSON arrays of records to one ComboCurve base URL."""
+    """Talks to one ComboCurve base URL: writes (PUT) and reads back (GET, HEAD, DELETE).
+
+    Writes are paced by the write quota (`rate_limit` requests a minute), GETs by the read
+    quota (`read_rate` units a minute, each GET its route's cost); HEAD costs nothing. DELETE
+    costs no quota in the 2023 spec, unconfirmed today, so it is paced as a write."""
 
     def __init__(self, base_url: str, api_key: Secret, bearer: BearerToken, *,
                  retry: RetryPolicy = RetryPolicy(), rate_limit: int | None = None,
-                 connections: int = 8, stopping: threading.Event | None = None,
-                 network: Network | None = None):
+                 read_rate: int | None = READ_QUOTA, connections: int = 8,
+                 stopping: threading.Event | None = None, network: Network | None = None):
         self.base_url = base_url.rstrip("/")
         self._api_key, self._bearer = api_key, bearer
         self.retry = retry
         # once set, waits end at once and no new attempt starts: a stopped run ends promptly
         self.stopping = stopping or threading.Event()
         self.limiter = RateLimiter(rate_limit, sleep=self.stopping.wait)
+        self.read_limiter = RateLimiter(read_rate, sleep=self.stopping.wait)
         self.budget = WaitBudget(retry.max_wait)
         self.http = HttpSession(network, connections=connections)
+
+    @classmethod
+    def for_project(cls, project, **options) -> "ApiClient":
+        """A client of the project's API with its credentials and network (`project`: a
+        core.project.Project); `options` as the constructor's."""
+        credentials = project.credentials
+        bearer = BearerToken(token=credentials.token, audience=project.base_url) \
+            if credentials.token else BearerToken(account=credentials.service_account,
+                                                  audience=project.base_url)
+        return cls(project.base_url, credentials.api_key, bearer, network=project.network,
+                   **options)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url})"
@@ -217,41 +254,100 @@ class ApiClient:
     def close(self) -> None:
         self.http.close()
 
+    # -- writes ----------------------------------------------------------------------------
+
     def put(self, path: str, body: bytes, count: int) -> PutResult:
         """Send one page; retried until a final answer or the run's wait budget is spent."""
+        def answer(response):
+            return parse_multi_status(response, count) if response.status_code == 207 else None
+
+        outcomes, attempts = self._exchange("PUT", path, self.limiter, answer, body=body)
+        return PutResult(outcomes, attempts)
+
+    # -- reads and deletes -----------------------------------------------------------------
+
+    def get_pages(self, path: str, params: list[tuple[str, str]], *,
+                  cost: int) -> Iterator[list[dict]]:
+        """Every page of a list, first to last: a GET with `params` (give the largest `take`),
+        then the `next` of each answer's Link header (a cursor) until an answer has none.
+        Each GET waits for `cost` units of the read quota."""
+        target = f"{path}?{urlencode(params)}"
+        while target:
+            (records, link), _ = self._exchange("GET", target, self.read_limiter,
+                                                _list_answer, units=cost)
+            yield records
+            target = _next_target(link, path)
+
+    def count(self, path: str, params: list[tuple[str, str]]) -> Counted:
+        """How many records a GET with `params` would list (HEAD: no quota), and the
+        server's clock when it answered."""
+        def answer(response):
+            return _header_number(response, "X-Query-Count") if response.ok else None
+
+        target = f"{path}?{urlencode(params)}"
+        found, _ = self._exchange("HEAD", target, self.read_limiter, answer, units=0)
+        return found
+
+    def delete(self, path: str, params: list[tuple[str, str]]) -> int | None:
+        """Delete what `params` select; the count the API says it deleted (X-Delete-Count),
+        None when it does not say. Retried like a write: a DELETE is idempotent."""
+        def answer(response):
+            if response.status_code not in (200, 204):
+                return None
+            return _header_number(response, "X-Delete-Count", required=False)
+
+        target = f"{path}?{urlencode(params)}"
+        found, _ = self._exchange("DELETE", target, self.limiter, answer)
+        return found.number
+
+    # -- one request, retried ---------------------------------------------------------------
+
+    def _exchange(self, method: str, target: str, limiter: RateLimiter, answer, *,
+                  body: bytes | None = None, units: int = 1):
+        """(what `answer` makes of the final response, attempts). `answer` returns None for a
+        response that is not the one hoped for: retried when its status may pass (429,
+        5xx), else an UploadError (AuthError for 401). Network troubles are retried too,
+        within the run's wait budget; a refused proxy or an untrusted certificate is not."""
+        path = target.split("?", 1)[0]
         attempt, answered = 0, False
         while True:
             attempt += 1
-            self.limiter.acquire()
+            limiter.acquire(units)
             if self.stopping.is_set():
-                raise UploadError(f"PUT {path}: the run was stopped", attempts=attempt - 1)
+                raise UploadError(f"{method} {path}: the run was stopped", attempts=attempt - 1)
             try:
                 response = self.http.request(
-                    "PUT", self.base_url + path, data=body, headers=self._headers(),
+                    method, self.base_url + target, data=body, headers=self._headers(),
                     timeout=(self.retry.connect_timeout, self.retry.read_timeout))
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:  # reset mid-answer
                 if refused := refused_by_network(exc):
-                    raise UploadError(f"PUT {path}: {refused}", attempts=attempt,
+                    raise UploadError(f"{method} {path}: {refused}", attempts=attempt,
                                       unreachable=not answered) from None
                 problem, delay = _network_problem(exc), self.retry.backoff(attempt)
             else:
                 if response.status_code == 407:  # the proxy's answer to plain HTTP, not the API's
-                    raise UploadError(f"PUT {path}: {PROXY_REFUSED}", attempts=attempt,
+                    raise UploadError(f"{method} {path}: {PROXY_REFUSED}", attempts=attempt,
                                       unreachable=not answered)
                 answered = True
-                if response.status_code == 207:
-                    return PutResult(parse_multi_status(response, count), attempt)
-                self._raise_if_final(path, response, attempt)
-                problem = f"HTTP {response.status_code}"
-                asked = retry_after(response)
-                delay = asked if asked is not None else self.retry.backoff(attempt)
+                try:
+                    found = answer(response)
+                except _Unreadable as exc:
+                    problem, delay = str(exc), self.retry.backoff(attempt)
+                else:
+                    if found is not None:
+                        return found, attempt
+                    self._raise_if_final(f"{method} {path}", response, attempt)
+                    problem = f"HTTP {response.status_code}"
+                    asked = retry_after(response)
+                    delay = asked if asked is not None else self.retry.backoff(attempt)
             if not self.budget.take(delay):
                 raise UploadError(
-                    f"PUT {path}: gave up after {attempt} attempt(s) (last: {problem}); the "
-                    f"run's {self.retry.max_wait:g} s of back-off are spent: try again later "
-                    "or allow more with --max-wait", attempts=attempt, unreachable=not answered)
-            log.warning("PUT %s: %s; retry %d in %.1f s", path, problem, attempt, delay)
+                    f"{method} {path}: gave up after {attempt} attempt(s) (last: {problem}); "
+                    f"the run's {self.retry.max_wait:g} s of back-off are spent: try again "
+                    "later or allow more with --max-wait", attempts=attempt,
+                    unreachable=not answered)
+            log.warning("%s %s: %s; retry %d in %.1f s", method, path, problem, attempt, delay)
             self.stopping.wait(delay)
 
     def _headers(self) -> dict[str, str]:
@@ -260,18 +356,68 @@ class ApiClient:
                 "Content-Type": "application/json", "Accept": "application/json",
                 "User-Agent": USER_AGENT}
 
-    def _raise_if_final(self, path: str, response: requests.Response, attempt: int) -> None:
+    def _raise_if_final(self, request: str, response: requests.Response, attempt: int) -> None:
         status = response.status_code
         if status in RETRY_STATUSES:
             return
         detail = error_detail(response)
         if status == 401:
             raise AuthError(
-                f"PUT {path}: HTTP 401, the API refused the credentials ({detail}); check the "
+                f"{request}: HTTP 401, the API refused the credentials ({detail}); check the "
                 "API key and the token or service-account file ([combocurve] in combocurve.toml "
                 "or COMBOCURVE_API_KEY / COMBOCURVE_TOKEN / COMBOCURVE_SERVICE_ACCOUNT)",
                 status=401, attempts=attempt)
-        raise UploadError(f"PUT {path}: HTTP {status}: {detail}", status=status, attempts=attempt)
+        raise UploadError(f"{request}: HTTP {status}: {detail}", status=status, attempts=attempt)
+
+
+class _Unreadable(Exception):
+    """An answer with the hoped-for status whose body or headers cannot be read: worth
+    asking again, as an answer garbled on the way would be."""
+
+
+_LINK = re.compile(r'<([^<>]+)>;\s*rel="([^"]+)"')  # the official client's pattern, spaces allowed
+
+
+def _list_answer(response: requests.Response) -> tuple[list[dict], str | None] | None:
+    """The records of a GET's 200 answer and its Link `next`, or None for another status."""
+    if response.status_code != 200:
+        return None
+    try:
+        records = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise _Unreadable("HTTP 200 with a body that is not JSON") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise _Unreadable("HTTP 200 with a body that is not a list of records")
+    links = dict((rel, url) for url, rel in _LINK.findall(response.headers.get("Link", "")))
+    return records, links.get("next")
+
+
+def _next_target(link: str | None, path: str) -> str | None:
+    """The path and query of a `next` link, sent to our own base URL: the API's host, as
+    it names itself, may not be the one we reach (a proxy), and our credentials go nowhere
+    else. A link to another path is refused."""
+    if link is None:
+        return None
+    parts = urlsplit(link)
+    if not parts.path.endswith(path):
+        raise UploadError(f"GET {path}: the API's next page link goes elsewhere ({parts.path})")
+    return f"{path}?{parts.query}"
+
+
+def _header_number(response: requests.Response, name: str, *,
+                   required: bool = True) -> Counted:
+    raw = response.headers.get(name)
+    try:
+        number = int(raw) if raw is not None else None
+    except ValueError:
+        raise _Unreadable(f"HTTP {response.status_code} with {name} {raw!r}") from None
+    if number is None and required:
+        raise _Unreadable(f"HTTP {response.status_code} without {name}")
+    try:
+        moment = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        moment = None
+    return Counted(number, moment.astimezone(UTC) if moment and moment.tzinfo else None)
 
 
 def parse_multi_status(response: requests.Response, count: int) -> list[Outcome]:
