@@ -52,3 +52,40 @@ class RejectsList:
 
     def close(self) -> None:
         pass
+
+
+class AuditLines:
+    """Another JSON-lines file of a run's audit trail (a verify's differences, a run's
+    deletions): made at the first line, so a run with none leaves nothing; with `keep`, the
+    lines are also kept in memory (for a notebook). No path: memory only."""
+
+    def __init__(self, path: Path | None, *, keep: bool = False):
+        self.path = Path(path) if path is not None else None
+        self.lines: list[dict] | None = [] if keep else None
+        self.count = 0
+        self._handle = None
+
+    def add(self, line: dict) -> None:
+        self.count += 1
+        if self.lines is not None:
+            self.lines.append(line)
+        if self.path is None:
+            return
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("ab")
+        self._handle.write(orjson.dumps(line, default=str, option=_OPTIONS))
+
+    @property
+    def written(self) -> str | None:
+        """The file's path once a line went to it."""
+        return str(self.path) if self._handle is not None else None
+
+    def flush(self) -> None:
+        if self._handle is not None:
+            self._handle.flush()
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None

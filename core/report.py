@@ -90,10 +90,7 @@ class RunReport:
                 (str(r.records_sent), str(r.requests))
             lines.append((r.name, str(r.rows_read), str(r.unchanged), sent, str(r.accepted),
                           str(r.rejected), str(r.not_sent), requests, f"{r.seconds:.1f}"))
-        widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
-        text = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                          for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-                for row in lines]
+        text = table(lines)
         if self.dry_run:
             text.append("dry run: nothing was sent; (n) is what a real run would send")
             text += [self._plan(r) for r in self.resources if not r.errors]
@@ -121,9 +118,22 @@ class RunReport:
         return plan
 
 
+def table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows of text as aligned lines: the first column to the left, the others (numbers) to
+    the right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                      for i, (c, w) in enumerate(zip(row, widths, strict=True))) for row in rows]
+
+
 def duration(seconds: float) -> str:
     """`3 seconds`, `1 second`, `12 minutes`: how long something takes, for people."""
     if seconds >= 90:
         return f"{round(seconds / 60):,} minutes"
     whole = max(1, round(seconds))
     return "1 second" if whole == 1 else f"{whole} seconds"
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 record`, `3 records`, `1,200 DELETE requests`."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")

@@ -3,6 +3,7 @@
 Verbs, each a thin layer over a library function that a notebook can call too:
 
     sync       (the default: `python -m core DIR` is `python -m core sync DIR`)
+    verify     read ComboCurve back and compare it with the database (exit 0: all equal)
     state      what the ledger holds per resource; `--forget RESOURCE` clears one
     schedule   print or install a cron, systemd or Task Scheduler entry for unattended syncs
 
@@ -14,6 +15,7 @@ with `python -m core sync ./NAME`.
 
 import argparse
 import importlib
+import json
 import logging
 import sys
 from enum import IntEnum
@@ -25,8 +27,8 @@ from .logs import PRINTED, add_log_options, set_up_logging
 class ExitCode(IntEnum):
     """What a scheduler can tell from a run's exit code alone."""
 
-    OK = 0  # every row read was accepted (a dry run: would be sent)
-    FAILED = 1  # a row was rejected or not sent, or a resource failed
+    OK = 0  # every row read was accepted (a dry run: would be sent); verify: all equal
+    FAILED = 1  # a row was rejected or not sent, or a resource failed; verify: a difference
     USAGE = 2  # an invalid project, option or command line
     UNREACHABLE = 3  # neither the database nor the API answered at all (worth a retry later)
     LOCKED = 75  # another run of the project is in progress (EX_TEMPFAIL: try again later)
@@ -34,7 +36,7 @@ class ExitCode(IntEnum):
 
 
 # verb -> the module of core.cli holding its `parser()` and `run(args)`
-VERBS = {"sync": "sync", "state": "state", "schedule": "schedule"}
+VERBS = {"sync": "sync", "verify": "verify", "state": "state", "schedule": "schedule"}
 DEFAULT_VERB = "sync"
 
 
@@ -83,6 +85,31 @@ def fail(exc: BaseException, args: argparse.Namespace, code: ExitCode) -> int:
     sys.stderr.write(f"Error: {exc}\n")
     log.error("Error: %s", exc, extra={PRINTED: True, "exit_code": int(code)})
     return code
+
+
+def attempt(args: argparse.Namespace, work):
+    """(what `work()` returns, None), or (None, the exit code) for an expected error, said on
+    one line: an invalid project or option, a project locked by another run, a stop."""
+    from ..errors import LockedError, ProjectError, SyncError, UsageError
+
+    try:
+        return work(), None
+    except (ProjectError, UsageError) as exc:
+        return None, fail(exc, args, ExitCode.USAGE)
+    except LockedError as exc:
+        return None, fail(exc, args, ExitCode.LOCKED)
+    except SyncError as exc:
+        return None, fail(exc, args, ExitCode.FAILED)
+    except KeyboardInterrupt:
+        sys.stderr.write("Error: interrupted\n")
+        return None, ExitCode.STOPPED
+
+
+def publish(args: argparse.Namespace, report) -> None:
+    """The summary on stdout, and the report as JSON in `--report FILE`."""
+    print(report.summary())
+    if args.report:
+        args.report.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
