@@ -20,11 +20,12 @@ from pathlib import Path
 
 from .changes import Changes
 from .client import ApiClient, RetryPolicy
-from .credentials import BearerToken
 from .errors import SourceError, SyncError, UsageError
 from .hashing import HASH_CANARY
+from .mirror import DEFAULT_MAX_DELETE_FRACTION, Mirror
 from .project import Project, Query, load_project
-from .rejects import RejectsFile
+from .readback import WellIds
+from .rejects import AuditLines, RejectsFile
 from .report import RUN_ID, ResourceReport, RunReport, duration
 from .resources import RESOURCES
 from .sources import Source
@@ -58,6 +59,9 @@ class Options:
     full_refresh: bool = False
     progress: bool = False
     stop: threading.Event | None = None
+    delete_missing: bool = False  # mirror deletions for every resource of the run
+    max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION
+    allow_mass_delete: bool = False
 
     def page_size_for(self, resource) -> int:
         """Records per request for `resource`: the API's largest when auto, else the size
@@ -80,6 +84,9 @@ class Options:
             raise UsageError(f"rate limit must be 1 or more a minute, not {self.rate_limit}")
         if self.full_refresh and self.state is False:
             raise UsageError("--full-refresh refreshes the ledger: it cannot go with --no-state")
+        if not 0 <= self.max_delete_fraction <= 1:
+            raise UsageError("max delete fraction must be between 0 and 1 (a share of the "
+                             f"ledger's records), not {self.max_delete_fraction}")
         unknown = set(self.resources or ()) - set(RESOURCES)
         if unknown:
             raise UsageError(f"unknown resource {', '.join(sorted(unknown))}; "
@@ -91,7 +98,10 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
           concurrency: int = DEFAULT_CONCURRENCY, rate_limit: int | None = DEFAULT_RATE_LIMIT,
           max_wait: float | None = None, retry: RetryPolicy | None = None,
           snapshot_dir=None, rejects_dir=None, state=None, full_refresh: bool = False,
-          progress: bool = False, stop: threading.Event | None = None) -> RunReport:
+          progress: bool = False, stop: threading.Event | None = None,
+          delete_missing: bool = False,
+          max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION,
+          allow_mass_delete: bool = False) -> RunReport:
     """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
     limit: rows per resource at most (0: all); page_size: records per request (up to 1000
@@ -104,7 +114,11 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
     (default: <project>/rejects); state: the ledger's folder (default: the project's `[state]
     path`, else <project>/.combocurve; False: no ledger, every record is sent); full_refresh:
     send every record and refresh the ledger; stop: an Event that, once set, ends the run
-    after the current page, every row accounted for (the CLI sets it on Ctrl-C and SIGTERM).
+    after the current page, every row accounted for (the CLI sets it on Ctrl-C and SIGTERM);
+    delete_missing: delete from ComboCurve what this project wrote and the query no longer
+    returns, for every resource (`[resources.<name>] delete_missing` asks it for one; see
+    core.mirror for the guards); max_delete_fraction: the share of a resource's ledger a run
+    may delete; allow_mass_delete: delete even more than that.
     Returns a RunReport. Raises ProjectError or UsageError for an invalid project or option,
     LedgerError for a ledger that cannot be trusted or written, LockedError when another run
     of the project holds the ledger; never for a failing database or API, which the report
@@ -121,7 +135,9 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
                       snapshot_dir=Path(snapshot_dir) if snapshot_dir else None,
                       rejects_dir=Path(rejects_dir) if rejects_dir else None,
                       state=state if state in (None, False) else Path(state),
-                      full_refresh=full_refresh, progress=progress, stop=stop)
+                      full_refresh=full_refresh, progress=progress, stop=stop,
+                      delete_missing=delete_missing, max_delete_fraction=max_delete_fraction,
+                      allow_mass_delete=allow_mass_delete)
     options.check()
     if isinstance(project_dir, Project):  # already loaded, e.g. in a notebook
         project = project_dir.with_base_url(base_url) if base_url else project_dir
@@ -157,20 +173,18 @@ class Run:
                              stream_hold_seconds=int(options.retry.max_wait) + 600)
         self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
                                               self.run_id)
+        self.deletions = AuditLines(self.rejects.path.with_name(f"{self.run_id}-deletions.jsonl")
+                                    if self.rejects.path else None, keep=not self.rejects.path)
+        self._well_ids: WellIds | None = None
         self.stop = options.stop or threading.Event()
         self.client = None if options.dry_run else self._client()
         self.ledger: Ledger | None = None
         self.stopped: str | None = None  # why the rest of the run is skipped (401, a stop)
 
     def _client(self) -> ApiClient:
-        credentials = self.project.credentials
-        bearer = BearerToken(token=credentials.token, audience=self.project.base_url) \
-            if credentials.token else BearerToken(account=credentials.service_account,
-                                                  audience=self.project.base_url)
-        return ApiClient(self.project.base_url, credentials.api_key, bearer,
-                         retry=self.options.retry, rate_limit=self.options.rate_limit,
-                         connections=self.options.concurrency, stopping=self.stop,
-                         network=self.project.network)
+        return ApiClient.for_project(self.project, retry=self.options.retry,
+                                     rate_limit=self.options.rate_limit,
+                                     connections=self.options.concurrency, stopping=self.stop)
 
     def queries(self) -> list[Query]:
         wanted = self.options.resources
@@ -190,6 +204,8 @@ class Run:
                     done = self._failed(query, f"not run: {self.stopped}")
                 elif isinstance(mapping, SourceError):
                     done = self._failed(query, self.redact(str(mapping)), mapping.unreachable)
+                    if Mirror.wanted(self, query.resource):
+                        done.deletions_refused = "the query failed"
                 else:
                     done = self.sync_resource(query, mapping)
                 self.report.resources.append(done)
@@ -228,10 +244,18 @@ class Run:
     def close(self) -> None:
         self.source.close()
         self.rejects.close()
+        self.deletions.close()
         if self.client is not None:
             self.client.close()
         if self.ledger is not None:
             self.ledger.close()
+
+    def well_ids(self) -> WellIds:
+        """ComboCurve ids of wells (for deleting rows), from the ledger as it is when first
+        asked: after this run's wells were recorded."""
+        if self._well_ids is None:
+            self._well_ids = WellIds.from_ledger(self.ledger, self.project.base_url)
+        return self._well_ids
 
     def redact(self, text: str) -> str:
         """Defence in depth: no secret of the project survives in a message."""
@@ -261,11 +285,15 @@ class Run:
         upload = Uploads(self, query, report, snapshot, state)
         batcher = Batcher(page_size, upload.submit)
         changes = Changes(resource, state)
+        mirror = Mirror(self, query, mapping, state, report) \
+            if Mirror.wanted(self, resource) else None
+        query_failed = None
         bar = self._progress_bar(resource.name)
         try:
             with closing(iter(pages)) as page_iterator:
                 for number, page in enumerate(page_iterator, 1):
-                    self._read_page(query, mapping, report, changes, batcher, number, page)
+                    self._read_page(query, mapping, report, changes, batcher, number, page,
+                                    mirror)
                     bar.update(len(page))
                     if self.stop.is_set():
                         self._stopped_by_request(report, upload)
@@ -274,6 +302,7 @@ class Run:
         except SourceError as exc:
             report.errors.append(self.redact(str(exc)))
             report.unreachable = exc.unreachable
+            query_failed = "the query failed"
         finally:
             try:
                 batcher.flush()  # rows read before a failure or a stop are still accounted for
@@ -286,17 +315,33 @@ class Run:
                 report.snapshot_file = str(snapshot.close())
             if (report.rejected or report.not_sent) and self.rejects.path:
                 report.rejects_file = str(self.rejects.path)
+        if mirror is not None:
+            mirror.finish(changes.seen, refusal=query_failed or self._incomplete(
+                report, upload, pages.more_available))
         if not upload.ledger_failed:
             self._finish_state(state, report, started_at)
         if upload.auth_failed:
             self.stopped = "the run stopped at the API's 401 answer"
         return report
 
+    def _incomplete(self, report: ResourceReport, upload: Uploads,
+                    more_available: bool) -> str | None:
+        """Why the run cannot tell what the query no longer returns, if it cannot."""
+        if more_available:
+            return (f"the read was cut by --limit {self.options.limit:,}, so rows beyond it "
+                    "were not seen (--limit 0 reads them all)")
+        if self.stopped or upload.stop_reason:
+            return f"the resource did not run to its end ({self.stopped or upload.stop_reason})"
+        return None
+
     def _read_page(self, query: Query, mapping: dict, report: ResourceReport,
-                   changes: Changes, batcher: Batcher, number: int, page) -> None:
+                   changes: Changes, batcher: Batcher, number: int, page,
+                   mirror: Mirror | None = None) -> None:
         """One page: rejected rows written out, duplicates too, the rest sorted and queued."""
         report.rows_read += len(page)
         checked = normalise(page, query.resource, mapping)
+        if mirror is not None:
+            mirror.keep(page, [reject.row for reject in checked.rejects])
         for reject in checked.rejects:
             self.reject(report, query, reject.row, number, "rejected", reject.reason,
                         reject.fields, page.loc[reject.row].to_dict())

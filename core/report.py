@@ -33,10 +33,18 @@ class ResourceReport:
     rejects_file: str | None = None
     snapshot_file: str | None = None
     unreachable: bool = False  # it failed because its database or the API never answered
+    # mirror deletions: records this project wrote that the query no longer returns
+    deleted: int = 0  # ... deleted from ComboCurve (and from the ledger)
+    would_delete: int = 0  # dry run: ... that a real run deletes
+    not_deleted: int = 0  # ... left in ComboCurve: a guard refused, or a DELETE failed
+    delete_requests: int = 0  # DELETE requests answered (dry run: that a real run sends)
+    deletions_refused: str | None = None  # why nothing was deleted, when a guard said no
+    deletions_file: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.errors and self.rejected == 0 and self.not_sent == 0
+        return not self.errors and self.rejected == 0 and self.not_sent == 0 and \
+            self.not_deleted == 0
 
     @property
     def unaccounted(self) -> int:
@@ -105,7 +113,24 @@ class RunReport:
                 text.append(f"{r.name}: rejected and unsent rows with reasons: {r.rejects_file}")
             if r.snapshot_file:
                 text.append(f"{r.name}: snapshot: {r.snapshot_file}")
+            text += self._deletions(r)
         return "\n".join(text)
+
+    def _deletions(self, r: ResourceReport) -> list[str]:
+        """What mirror deletions did for a resource, when there was anything to say."""
+        lines = []
+        if r.deleted:
+            lines.append(f"{r.name}: deleted {counted(r.deleted, 'record')} the query no longer "
+                         f"returns ({counted(r.delete_requests, 'DELETE request')})")
+        if r.deletions_refused:
+            held = f" ({counted(r.not_deleted, 'record')} kept)" if r.not_deleted else ""
+            lines.append(f"{r.name}: nothing deleted{held}: {r.deletions_refused}")
+        elif r.not_deleted:
+            lines.append(f"{r.name}: {counted(r.not_deleted, 'record')} the query no longer "
+                         "returns were not deleted")
+        if r.deletions_file:
+            lines.append(f"{r.name}: deletions: {r.deletions_file}")
+        return lines
 
     def _plan(self, r: ResourceReport) -> str:
         """What a real run would do for a resource, and how long the quota makes it."""
@@ -115,6 +140,9 @@ class RunReport:
         if self.rate_limit and r.requests:
             plan += f", about {duration(r.requests / self.rate_limit * 60)} of quota at " \
                     f"{self.rate_limit} requests a minute"
+        if r.would_delete:
+            plan += f", and deletes {counted(r.would_delete, 'record')} in " \
+                    f"{counted(r.delete_requests, 'DELETE request')}"
         return plan
 
 

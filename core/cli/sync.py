@@ -2,19 +2,18 @@
 
 import argparse
 import gc
-import json
 import logging
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from ..errors import LockedError, ProjectError, SyncError, UsageError
 from ..job import run_job
 from ..main import AUTO, DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT
+from ..mirror import DEFAULT_MAX_DELETE_FRACTION
 from ..report import RunReport
 from ..resources import RESOURCES
-from . import ExitCode, add_output_options, add_state_options, fail, verb_parser
+from . import ExitCode, add_output_options, add_state_options, attempt, publish, verb_parser
 from .logs import PRINTED
 
 log = logging.getLogger("core.cli")
@@ -51,6 +50,15 @@ def parser() -> argparse.ArgumentParser:
     add_state_options(parser)
     parser.add_argument("--full-refresh", action="store_true",
                         help="send every record, changed or not, and refresh the ledger")
+    parser.add_argument("--delete-missing", action="store_true",
+                        help="delete from ComboCurve what this project wrote and the queries "
+                             "no longer return (as [resources.NAME] delete_missing = true)")
+    parser.add_argument("--max-delete-fraction", type=float,
+                        default=DEFAULT_MAX_DELETE_FRACTION, metavar="F",
+                        help="delete nothing when more than this share of a resource's ledger "
+                             f"would go (default {DEFAULT_MAX_DELETE_FRACTION:g})")
+    parser.add_argument("--allow-mass-delete", action="store_true",
+                        help="delete even beyond --max-delete-fraction")
     add_output_options(parser)
     return parser
 
@@ -97,27 +105,17 @@ def tune_garbage_collector() -> None:
 def run(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     tune_garbage_collector()
-    try:  # start() with the project's [notify] pings and webhook around it
-        report = run_job(args.project_dir, check=False, limit=args.limit,
-                         page_size=args.page_size, resources=args.resources,
-                         dry_run=args.dry_run, base_url=args.base_url,
-                         concurrency=args.concurrency, rate_limit=args.rate_limit,
-                         max_wait=args.max_wait, snapshot_dir=args.snapshot_dir,
-                         rejects_dir=args.rejects_dir, state=args.state,
-                         full_refresh=args.full_refresh,
-                         progress=sys.stderr.isatty() and not args.quiet, stop=stop)
-    except (ProjectError, UsageError) as exc:
-        return fail(exc, args, ExitCode.USAGE)
-    except LockedError as exc:
-        return fail(exc, args, ExitCode.LOCKED)
-    except SyncError as exc:
-        return fail(exc, args, ExitCode.FAILED)
-    except KeyboardInterrupt:
-        sys.stderr.write("Error: interrupted\n")
-        return ExitCode.STOPPED
-    print(report.summary())
-    if args.report:
-        args.report.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    report, failed = attempt(args, lambda: run_job(  # with [notify]'s pings and webhook
+        args.project_dir, check=False, limit=args.limit, page_size=args.page_size,
+        resources=args.resources, dry_run=args.dry_run, base_url=args.base_url,
+        concurrency=args.concurrency, rate_limit=args.rate_limit, max_wait=args.max_wait,
+        snapshot_dir=args.snapshot_dir, rejects_dir=args.rejects_dir, state=args.state,
+        full_refresh=args.full_refresh, progress=sys.stderr.isatty() and not args.quiet,
+        stop=stop, delete_missing=args.delete_missing,
+        max_delete_fraction=args.max_delete_fraction, allow_mass_delete=args.allow_mass_delete))
+    if failed is not None:
+        return failed
+    publish(args, report)
     code = exit_code(report)
     log_outcome(report, code)
     return code

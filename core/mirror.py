@@ -1,0 +1,319 @@
+"""Mirror deletions: what this project wrote and the query no longer returns leaves ComboCurve,
+guarded so that a broken query can never wipe a company's data.
+
+Opt in per resource (`[resources.<name>] delete_missing = true`) or per run
+(`--delete-missing`). Once a resource's query has been read to its end, the records the
+ledger holds (what ComboCurve accepted from this project) that no row of the query named
+(valid or not: a row refused for a bad value still exists) are deleted:
+- daily and monthly rows with `DELETE ?well=<id>&startDate=&endDate=`, one well a request,
+  the contiguous days (months) of a well merged into one request;
+- wells with `DELETE ?dataSource=&chosenID=` (100 a request), or `?id=` for a well known by its
+  api14. ComboCurve deletes a well's rows, survey and qualifiers with it: its rows leave the
+  ledger too.
+
+Nothing is deleted, and the run says why, when the query failed, returned no rows or was cut
+by `--limit`; when the run stopped or the resource's uploads failed; without a ledger; or when
+the deletions exceed `max_delete_fraction` of the resource's ledger (5% by default) unless
+mass deletion is allowed. A dry run lists every planned deletion. Deleted records leave the
+ledger (one transaction per answered DELETE) and each is a line of the run's deletions file.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+
+from .errors import LedgerError, UploadError
+from .hashing import record_keys
+from .readback import FILTER_VALUES
+from .report import counted, duration
+from .resources import RESOURCES, Resource
+from .state import COMBOCURVE_ID
+from .transform import normalise
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_DELETE_FRACTION = 0.05  # of the records the ledger holds for the resource
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """One DELETE request and the ledger's records it removes."""
+
+    params: list[tuple[str, str]]
+    keys: np.ndarray  # the ledger's key hashes of its records
+    records: pd.DataFrame  # their identity fields (and ComboCurve id), for the audit trail
+    shown: str  # how people read it: `internal W001 2024-01-05..2024-01-07`
+
+
+@dataclass(frozen=True)
+class DeleteSpec:
+    """How a resource's records are deleted: `plan` turns the records to delete (the ledger's
+    rows) into requests; `dependents`, resources whose records ComboCurve deletes with it."""
+
+    plan: Callable[["Mirror", pd.DataFrame], list[Deletion]]
+    dependents: tuple[str, ...] = ()
+
+
+def _rows_by_well(period: int):
+    """Rows: one request per well and run of contiguous days (period 10) or months (7)."""
+    def plan(mirror: "Mirror", doomed: pd.DataFrame) -> list[Deletion]:
+        doomed = mirror.with_wells(doomed)
+        unknown = doomed["well"].isna()
+        if unknown.any():
+            mirror.not_deletable(doomed[unknown], "ComboCurve holds no well for it: nothing to "
+                                                  "delete there")
+        deletions = []
+        for well, rows in doomed[~unknown].groupby("well", sort=True):
+            days = np.array(rows["date"].str[:10].tolist(), dtype="datetime64[D]")
+            steps = days.astype("datetime64[M]").astype(np.int64) if period == 7 else \
+                days.astype(np.int64)
+            order = np.argsort(steps, kind="stable")
+            rows, steps = rows.iloc[order], steps[order]
+            breaks = np.flatnonzero(np.diff(steps) > 1) + 1
+            for run in np.split(np.arange(len(rows)), breaks):
+                part = rows.iloc[run]
+                first, last = part["date"].iloc[0][:10], part["date"].iloc[-1][:10]
+                who = _who(part.iloc[0])
+                deletions.append(Deletion(
+                    [("well", well), ("startDate", first), ("endDate", last)],
+                    part["key_hash"].to_numpy(np.uint64), part,
+                    f"{who} {first[:period]}" + (f"..{last[:period]}" if last != first else "")))
+        return deletions
+    return plan
+
+
+def _wells_by_identity(mirror: "Mirror", doomed: pd.DataFrame) -> list[Deletion]:
+    """Wells: by dataSource and chosenID, 100 a request; by id when known only by api14."""
+    deletions = []
+    chosen = doomed["chosenID"].notna() if "chosenID" in doomed else \
+        pd.Series(False, index=doomed.index)
+    for source, wells in doomed[chosen].groupby("dataSource", sort=True):
+        for start in range(0, len(wells), FILTER_VALUES):
+            part = wells.iloc[start : start + FILTER_VALUES]
+            deletions.append(Deletion(
+                [("dataSource", source), *(("chosenID", c) for c in part["chosenID"])],
+                part["key_hash"].to_numpy(np.uint64), part,
+                f"{source} " + ", ".join(part["chosenID"])))
+    by_id = doomed[~chosen]
+    if COMBOCURVE_ID in by_id:
+        known = by_id[by_id[COMBOCURVE_ID].notna()]
+        for start in range(0, len(known), FILTER_VALUES):
+            part = known.iloc[start : start + FILTER_VALUES]
+            deletions.append(Deletion([("id", i) for i in part[COMBOCURVE_ID]],
+                                      part["key_hash"].to_numpy(np.uint64), part,
+                                      ", ".join(_who(r) for _, r in part.iterrows())))
+        by_id = by_id[by_id[COMBOCURVE_ID].isna()]
+    if len(by_id):
+        mirror.not_deletable(by_id, "its ComboCurve id is not known")
+    return deletions
+
+
+DELETES = {
+    "wells": DeleteSpec(_wells_by_identity, dependents=("daily-productions",)),
+    "daily-productions": DeleteSpec(_rows_by_well(10)),
+}
+
+
+def _who(record) -> str:
+    """A record's well as people name it: `internal W001` (or its api14, or its id)."""
+    get = record.get
+    name = get("chosenID") or get("api14") or get(COMBOCURVE_ID) or get("well")
+    return f"{get('dataSource')} {name}" if get("dataSource") else str(name)
+
+
+class Mirror:
+    """Mirror deletions for one resource of a run."""
+
+    def __init__(self, run, query, mapping: dict, state, report):
+        self.run, self.query, self.report, self.state = run, query, report, state
+        self.resource: Resource = query.resource
+        self.spec = DELETES[self.resource.name]
+        identity = {n for alternative in self.resource.identity for n in alternative}
+        self.identity_mapping = {c: f for c, f in mapping.items() if f.name in identity}
+        self.protected: list[np.ndarray] = []  # keys of rows rejected before sending
+        self.audit = run.deletions
+
+    @staticmethod
+    def wanted(run, resource: Resource) -> bool:
+        return resource.name in DELETES and (run.options.delete_missing or run.project
+                                             .settings_for(resource.name).delete_missing)
+
+    def keep(self, page: pd.DataFrame, rows: list[int]) -> None:
+        """Rows refused before sending still exist at the source: their records stay."""
+        if not rows:
+            return
+        columns = list(self.identity_mapping)
+        checked = normalise(page.loc[rows, columns], self.resource, self.identity_mapping)
+        if len(checked.records):
+            self.protected.append(record_keys(checked.records, self.resource)[0])
+
+    # -- after the query was read to its end ------------------------------------------------
+
+    def finish(self, seen, *, refusal: str | None) -> None:
+        """Delete what the ledger holds and the run did not see, unless a guard refuses."""
+        if refusal is None and self.state is None:
+            refusal = "there is no ledger (--no-state), so nothing is known to have been " \
+                      "written by this project"
+        if refusal is not None:
+            return self._refuse(refusal)
+        held = self.state.held().to_pandas()
+        keys = held["key_hash"].to_numpy(np.uint64)
+        protected = np.concatenate(self.protected) if self.protected else np.empty(0, np.uint64)
+        doomed = held[~(seen.contains(keys) | np.isin(keys, protected))]
+        if doomed.empty:
+            return None
+        if self.report.rows_read == 0:
+            return self._refuse("the query returned no rows; an empty result looks like a "
+                                "broken query", len(doomed))
+        options = self.run.options
+        if len(doomed) > options.max_delete_fraction * len(held) and \
+                not options.allow_mass_delete:
+            return self._refuse(
+                f"{len(doomed):,} of the {len(held):,} records the ledger holds "
+                f"({len(doomed) / len(held):.0%}) are no longer returned by the query, more than "
+                f"--max-delete-fraction {options.max_delete_fraction:g}; check the query, then "
+                "allow it with --allow-mass-delete", len(doomed))
+        deletions = self.spec.plan(self, doomed)
+        if self.run.client is None:
+            return self._list(deletions)
+        return self._delete(deletions)
+
+    def _refuse(self, why: str, records: int = 0) -> None:
+        self.report.deletions_refused = why
+        self.report.not_deleted += records
+        log.warning("%s: nothing deleted: %s", self.resource.name, why)
+
+    def _list(self, deletions: list[Deletion]) -> None:
+        """A dry run: every planned deletion, logged and in the audit trail."""
+        count = sum(len(d.keys) for d in deletions)
+        self.report.would_delete += count
+        self.report.delete_requests += len(deletions)
+        log.info("%s: a real run deletes %s the query no longer returns, in %s:",
+                 self.resource.name, counted(count, "record"),
+                 counted(len(deletions), "DELETE request"))
+        for deletion in deletions:
+            log.info("%s: would DELETE %s (%s: %s)", self.resource.name,
+                     self._request(deletion), counted(len(deletion.keys), "record"),
+                     deletion.shown)
+            self._audit(deletion, "planned")
+        self._finish_audit()
+
+    def _delete(self, deletions: list[Deletion]) -> None:
+        count = sum(len(d.keys) for d in deletions)
+        rate = self.run.options.rate_limit
+        pace = f", about {duration(len(deletions) / rate * 60)} at {rate} requests a minute" \
+            if rate and deletions else ""
+        log.info("%s: deleting %s the query no longer returns, in %s%s", self.resource.name,
+                 counted(count, "record"), counted(len(deletions), "DELETE request"), pace)
+        for number, deletion in enumerate(deletions):
+            try:
+                answered = self.run.client.delete(self.resource.path, deletion.params)
+            except UploadError as exc:
+                message = self.run.redact(str(exc))
+                self.report.errors.append(message)
+                for rest in deletions[number:]:
+                    self.report.not_deleted += len(rest.keys)
+                    self._audit(rest, "not_deleted", message if rest is deletion else
+                                "not sent: an earlier DELETE failed")
+                break
+            self.report.delete_requests += 1
+            try:
+                self._forget(deletion)
+            except LedgerError as exc:
+                self.report.errors.append(self.run.redact(str(exc)))
+                self._audit(deletion, "deleted", "deleted, but the ledger could not be written")
+                break
+            self.report.deleted += len(deletion.keys)
+            log.debug("%s: DELETE %s: %s deleted", self.resource.name, deletion.shown, answered)
+            self._audit(deletion, "deleted")
+            if self.run.stop.is_set():
+                break
+        self._finish_audit()
+
+    def _forget(self, deletion: Deletion) -> None:
+        """The deleted records leave the ledger; a well's rows leave with it."""
+        ledger = self.state.ledger
+        ledger.drop(self.state.resource_id, deletion.keys)
+        for name in self.spec.dependents:
+            resource_id = ledger.resource_id(self.run.project.base_url, name)
+            if resource_id is None:
+                continue
+            held = ledger.records(self.run.project.base_url, name).to_pandas()
+            if held.empty:
+                continue
+            gone = deletion.records
+            names = set(zip(_values(gone, "dataSource"), _values(gone, "chosenID"), strict=True))
+            ids = set(_values(gone, COMBOCURVE_ID)) - {None}
+            rows = held[[(source, chosen) in names or well in ids for source, chosen, well in zip(
+                _values(held, "dataSource"), _values(held, "chosenID"), _values(held, "well"),
+                strict=True)]]
+            if len(rows):
+                ledger.drop(resource_id, rows["key_hash"].to_numpy(np.uint64))
+                log.info("%s: %s of the deleted wells left the ledger (ComboCurve deletes "
+                         "a well's rows with it)", name, counted(len(rows), "record"))
+                self._audit(Deletion(deletion.params, rows["key_hash"].to_numpy(np.uint64),
+                                     rows, deletion.shown), "deleted",
+                            f"deleted with its well (wells: {deletion.shown})", resource=name)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def with_wells(self, records: pd.DataFrame) -> pd.DataFrame:
+        """Rows with the ComboCurve id of their well: theirs, the ledger's, else a GET."""
+        wells = records["well"].to_numpy(dtype=object) if "well" in records else \
+            np.full(len(records), None, dtype=object)
+        named = pd.isna(wells)
+        if named.any():
+            ids = self.run.well_ids()
+            wells = wells.copy()
+            wells[named] = ids.resolve(self.run.client,
+                                       records["dataSource"].to_numpy(dtype=object)[named],
+                                       records["chosenID"].to_numpy(dtype=object)[named])
+        return records.assign(well=wells)
+
+    def not_deletable(self, records: pd.DataFrame, why: str) -> None:
+        """Records that cannot be deleted: left where they are, said, and counted."""
+        log.warning("%s: %s not deleted: %s", self.resource.name,
+                    counted(len(records), "record"), why)
+        self.report.not_deleted += len(records)
+        for _, record in records.iterrows():
+            self.audit.add(self._line(record, "not_deleted", None, why))
+
+    def _request(self, deletion: Deletion) -> str:
+        return f"{self.resource.path}?{urlencode(deletion.params)}"
+
+    def _audit(self, deletion: Deletion, outcome: str, reason: str | None = None, *,
+               resource: str | None = None) -> None:
+        request = f"DELETE {self._request(deletion)}"
+        for _, record in deletion.records.iterrows():
+            self.audit.add(self._line(record, outcome, request, reason, resource))
+
+    def _line(self, record, outcome: str, request: str | None, reason: str | None,
+              resource: str | None = None) -> dict:
+        name = resource or self.resource.name
+        fields = dict.fromkeys(n for alternative in RESOURCES[name].identity
+                               for n in alternative)
+        key = {n: record[n] for n in fields if n in record.index and pd.notna(record[n])}
+        written = record.get("accepted_at")
+        return {"run_id": self.run.run_id, "resource": name, "outcome": outcome, "key": key,
+                "combocurve_id": record.get(COMBOCURVE_ID) if pd.notna(
+                    record.get(COMBOCURVE_ID)) else None,
+                "accepted_at": datetime.fromtimestamp(int(written), UTC).isoformat()
+                if pd.notna(written) else None,
+                "request": request, "reason": reason}
+
+    def _finish_audit(self) -> None:
+        self.audit.flush()
+        if self.audit.written:
+            self.report.deletions_file = self.audit.written
+
+
+def _values(frame: pd.DataFrame, name: str) -> list:
+    """A column's values (None for null), or Nones when the frame has no such column."""
+    if name not in frame:
+        return [None] * len(frame)
+    return [None if pd.isna(v) else v for v in frame[name].tolist()]
