@@ -5,9 +5,10 @@
   timeouts are retried: `Retry-After` when the API sends it, else capped exponential back-off
   with jitter. All waiting of a run comes out of one budget; when it is spent, the request fails.
 - 401 stops the run (AuthError); other 4xx are never retried.
-- A sliding-window limiter keeps writes under the API quota (200 a minute), so that a long run
-  does not provoke a storm of 429s; another keeps reads under the read quota (800 units a
-  minute, each GET its route's cost).
+- A sliding-window limiter keeps writes under the API quota (by default 190 a minute: the
+  quota of 200 less room for the gateway's own window), so that a long run does not provoke a
+  storm of 429s; after a 429 it keeps below the rate that met it. Another keeps reads under
+  the read quota (800 units a minute, each GET its route's cost), alike.
 - Reading back: GET pages followed through the Link header's `next` (a cursor), HEAD counts
   (`X-Query-Count`), DELETE (`X-Delete-Count`); all idempotent, so retried like the PUTs.
 - Company networks: the project's proxy (else HTTPS_PROXY / NO_PROXY) and its trusted CAs (a
@@ -104,13 +105,33 @@ class RateLimiter:
     """At most `per_minute` units in any 60 seconds (the gateway's window), across threads.
 
     A write costs 1 unit of the write quota; a read its route's units of the read quota (a
-    wells GET 4, a daily GET 1); a request of 0 units never waits."""
+    wells GET 4, a daily GET 1); a request of 0 units never waits. The quota is shared with
+    every other client of the company, and the gateway's window and ours do not start
+    together: a 429 can come below the quota. Then the limit drops to nine tenths of what was
+    spent in the last minute (never below a tenth of the limit given), for the rest of the
+    run, since the gateway may keep answering 429 for a while at the rate that met one."""
 
-    def __init__(self, per_minute: int | None, *, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, per_minute: int | None, *, clock=time.monotonic, sleep=time.sleep,
+                 unit: str = "requests"):
         self.per_minute, self._clock, self._sleep = per_minute, clock, sleep
+        self.unit = unit  # what is counted, for messages: "requests", "read units"
+        self._floor = max(1, (per_minute or 0) // 10)
         self._spent: deque[tuple[float, int]] = deque()  # (when, units), oldest first
         self._total = 0
         self._lock = threading.Lock()
+
+    def slow_down(self) -> int | None:
+        """After a 429: keep below the rate that met it. Returns the new limit if it fell."""
+        if not self.per_minute:
+            return None
+        with self._lock:
+            now = self._clock()
+            recent = sum(units for moment, units in self._spent if moment > now - 60)
+            lower = max(self._floor, int(recent * 0.9))
+            if lower >= self.per_minute:
+                return None
+            self.per_minute = lower
+            return lower
 
     def acquire(self, units: int = 1) -> float:
         """Block until a request of `units` may go; returns the seconds waited. A request
@@ -233,7 +254,7 @@ class ApiClient:
         # once set, waits end at once and no new attempt starts: a stopped run ends promptly
         self.stopping = stopping or threading.Event()
         self.limiter = RateLimiter(rate_limit, sleep=self.stopping.wait)
-        self.read_limiter = RateLimiter(read_rate, sleep=self.stopping.wait)
+        self.read_limiter = RateLimiter(read_rate, sleep=self.stopping.wait, unit="read units")
         self.budget = WaitBudget(retry.max_wait)
         self.http = HttpSession(network, connections=connections)
 
@@ -339,6 +360,9 @@ class ApiClient:
                         return found, attempt
                     self._raise_if_final(f"{method} {path}", response, attempt)
                     problem = f"HTTP {response.status_code}"
+                    if response.status_code == 429 and (lower := limiter.slow_down()):
+                        log.warning("%s %s: 429 from the API: at most %d %s a minute from now "
+                                    "on", method, path, lower, limiter.unit)
                     asked = retry_after(response)
                     delay = asked if asked is not None else self.retry.backoff(attempt)
             if not self.budget.take(delay):

@@ -47,6 +47,20 @@ def test_the_read_quota_counts_units_not_requests():
     assert limiter.acquire(1000) == pytest.approx(60)  # dearer than the quota: an empty window
 
 
+def test_after_a_429_the_limiter_keeps_below_the_rate_that_met_it():
+    clock = FakeClock()
+    limiter = RateLimiter(190, clock=clock, sleep=clock.sleep)
+    for _ in range(100):  # 100 requests in 50 s, then a 429
+        limiter.acquire()
+        clock.now += 0.5
+
+    assert limiter.slow_down() == 90 and limiter.per_minute == 90
+    assert limiter.slow_down() is None  # 100 in the window still: 90 stays
+    clock.now += 60
+    assert limiter.slow_down() == 19  # others spent the quota: a tenth of the limit at least
+    assert RateLimiter(None).slow_down() is None
+
+
 def test_no_limit_never_waits():
     clock = FakeClock()
     limiter = RateLimiter(None, clock=clock, sleep=clock.sleep)

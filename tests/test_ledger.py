@@ -219,7 +219,7 @@ def test_a_dry_run_tells_the_plan_exactly_and_writes_nothing(maria, tmp_path, em
     assert (done.records_sent, done.requests) == (planned.would_send, planned.requests)
     assert len(emulator.requests) - before == 3
     assert "daily-productions: a real run sends 40 records (20 new, 20 changed; 580 " \
-           "unchanged, 1 rejected) in 3 requests, about 1 second of quota at 200 requests a " \
+           "unchanged, 1 rejected) in 3 requests, about 1 second of quota at 190 requests a " \
            "minute" in plan.summary()
 
 

@@ -248,8 +248,8 @@ def test_a_long_run_is_announced_before_it_starts(mariadb, emulator, tmp_path, c
     assert [r.resource("daily-productions").unchanged for r in runs] == [0, 25000, 25000]
     announced = [r.getMessage() for r in caplog.records if "requests a minute" in r.getMessage()]
     assert announced == 2 * [
-        "daily-productions: up to 25,000 rows at 100 per request and 200 requests a minute "
-        "take about 75 seconds; --page-size 20000 takes about 1 second of quota"]
+        "daily-productions: up to 25,000 rows at 100 per request and 190 requests a minute "
+        "take about 79 seconds; --page-size 20000 takes about 1 second of quota"]
 
 
 def test_sqlserver_without_its_driver_is_a_clear_resource_error(emulator, tmp_path):

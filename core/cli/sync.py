@@ -43,8 +43,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
                         help=f"requests in flight (default {DEFAULT_CONCURRENCY})")
     parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT,
-                        help=f"requests a minute at most (default {DEFAULT_RATE_LIMIT}, the API "
-                             "quota)")
+                        help=f"requests a minute at most (default {DEFAULT_RATE_LIMIT}: the "
+                             "API's quota of 200, less room for the gateway's window)")
     parser.add_argument("--max-wait", type=float, default=None, metavar="SECONDS",
                         help="seconds of retry back-off a run may spend (default 600)")
     add_state_options(parser)
