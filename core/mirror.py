@@ -26,6 +26,8 @@ from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import LedgerError, UploadError
 from .hashing import record_keys
@@ -137,6 +139,7 @@ class Mirror:
         self.identity_mapping = {c: f for c, f in mapping.items() if f.name in identity}
         self.protected: list[np.ndarray] = []  # keys of rows rejected before sending
         self.audit = run.deletions
+        self._held: dict = {}  # other resources' ledger records, for a well's rows
 
     @staticmethod
     def wanted(run, resource: Resource) -> bool:
@@ -161,23 +164,24 @@ class Mirror:
                       "written by this project"
         if refusal is not None:
             return self._refuse(refusal)
-        held = self.state.held().to_pandas()
-        keys = held["key_hash"].to_numpy(np.uint64)
+        held = self.state.held()
+        keys = held.column("key_hash").to_numpy().astype(np.uint64, copy=False)
         protected = np.concatenate(self.protected) if self.protected else np.empty(0, np.uint64)
-        doomed = held[~(seen.contains(keys) | np.isin(keys, protected))]
-        if doomed.empty:
+        missing = ~(seen.contains(keys) | np.isin(keys, protected))
+        count = int(missing.sum())
+        if not count:
             return None
         if self.report.rows_read == 0:
             return self._refuse("the query returned no rows; an empty result looks like a "
-                                "broken query", len(doomed))
+                                "broken query", count)
         options = self.run.options
-        if len(doomed) > options.max_delete_fraction * len(held) and \
-                not options.allow_mass_delete:
+        if count > options.max_delete_fraction * len(held) and not options.allow_mass_delete:
             return self._refuse(
-                f"{len(doomed):,} of the {len(held):,} records the ledger holds "
-                f"({len(doomed) / len(held):.0%}) are no longer returned by the query, more than "
+                f"{count:,} of the {len(held):,} records the ledger holds "
+                f"({count / len(held):.0%}) are no longer returned by the query, more than "
                 f"--max-delete-fraction {options.max_delete_fraction:g}; check the query, then "
-                "allow it with --allow-mass-delete", len(doomed))
+                "allow it with --allow-mass-delete", count)
+        doomed = held.filter(pa.array(missing)).to_pandas()
         deletions = self.spec.plan(self, doomed)
         if self.run.client is None:
             return self._list(deletions)
@@ -201,6 +205,9 @@ class Mirror:
                      self._request(deletion), counted(len(deletion.keys), "record"),
                      deletion.shown)
             self._audit(deletion, "planned")
+            for name, _, rows in self._dependents(deletion):
+                log.info("%s: ... and with them ComboCurve deletes their %s", self.resource.name,
+                         counted(len(rows), f"{name} record"))
         self._finish_audit()
 
     def _delete(self, deletions: list[Deletion]) -> None:
@@ -239,26 +246,44 @@ class Mirror:
         """The deleted records leave the ledger; a well's rows leave with it."""
         ledger = self.state.ledger
         ledger.drop(self.state.resource_id, deletion.keys)
+        for name, resource_id, rows in self._dependents(deletion):
+            ledger.drop(resource_id, rows["key_hash"].to_numpy(np.uint64))
+            log.info("%s: %s of the deleted wells left the ledger (ComboCurve deletes a "
+                     "well's rows with it)", name, counted(len(rows), "record"))
+            self._audit(Deletion(deletion.params, rows["key_hash"].to_numpy(np.uint64), rows,
+                                 deletion.shown), "deleted",
+                        f"deleted with its well (wells: {deletion.shown})", resource=name)
+
+    def _dependents(self, deletion: Deletion):
+        """(resource, its ledger id, the ledger's records) that hang on the wells of a
+        deletion: ComboCurve deletes them with their well."""
+        gone = deletion.records
         for name in self.spec.dependents:
-            resource_id = ledger.resource_id(self.run.project.base_url, name)
-            if resource_id is None:
+            resource_id, held = self._held_by(name)
+            if held is None or not len(held):
                 continue
-            held = ledger.records(self.run.project.base_url, name).to_pandas()
-            if held.empty:
-                continue
-            gone = deletion.records
-            names = set(zip(_values(gone, "dataSource"), _values(gone, "chosenID"), strict=True))
-            ids = set(_values(gone, COMBOCURVE_ID)) - {None}
-            rows = held[[(source, chosen) in names or well in ids for source, chosen, well in zip(
-                _values(held, "dataSource"), _values(held, "chosenID"), _values(held, "well"),
-                strict=True)]]
-            if len(rows):
-                ledger.drop(resource_id, rows["key_hash"].to_numpy(np.uint64))
-                log.info("%s: %s of the deleted wells left the ledger (ComboCurve deletes "
-                         "a well's rows with it)", name, counted(len(rows), "record"))
-                self._audit(Deletion(deletion.params, rows["key_hash"].to_numpy(np.uint64),
-                                     rows, deletion.shown), "deleted",
-                            f"deleted with its well (wells: {deletion.shown})", resource=name)
+            hanging = np.zeros(len(held), dtype=bool)
+            if {"dataSource", "chosenID"} <= set(held.schema.names):
+                for source, wells in gone.groupby("dataSource"):
+                    named = pc.and_(pc.equal(held["dataSource"], source),
+                                    pc.is_in(held["chosenID"], pa.array(
+                                        wells["chosenID"].dropna().tolist(), pa.string())))
+                    hanging |= named.fill_null(False).to_numpy(zero_copy_only=False)
+            ids = [i for i in _values(gone, COMBOCURVE_ID) if i is not None]
+            if ids and "well" in held.schema.names:
+                hanging |= pc.is_in(held["well"], pa.array(ids, pa.string())).fill_null(
+                    False).to_numpy(zero_copy_only=False)
+            if hanging.any():
+                yield name, resource_id, held.filter(pa.array(hanging)).to_pandas()
+
+    def _held_by(self, name: str):
+        """(ledger id, records) of another resource of this API, read once per run."""
+        if name not in self._held:
+            ledger, base_url = self.state.ledger, self.run.project.base_url
+            resource_id = ledger.resource_id(base_url, name)
+            self._held[name] = (resource_id, ledger.records(base_url, name)
+                                if resource_id is not None else None)
+        return self._held[name]
 
     # -- helpers ----------------------------------------------------------------------------
 

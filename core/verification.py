@@ -300,7 +300,7 @@ class Found:
     lines: list[tuple] = field(default_factory=list)  # difference()'s arguments
     matched: list[np.ndarray] = field(default_factory=list)  # positions in the database side
     keys: list[np.ndarray] = field(default_factory=list)
-    groups: list[np.ndarray] = field(default_factory=list)
+    groups: list[pa.Array] = field(default_factory=list)
     hashes: list[np.ndarray] = field(default_factory=list)
 
     def seen_keys(self) -> np.ndarray:
@@ -374,7 +374,7 @@ class ResourceVerify:
         if self.check.not_compared:
             log.warning("%s: %d rows a sync would reject (invalid, or a key seen earlier) are "
                         "not compared", self.resource.name, self.check.not_compared)
-        table = pa.concat_tables(parts) if parts else self._arrow(
+        table = pa.concat_tables(parts).unify_dictionaries() if parts else self._arrow(
             pd.DataFrame(columns=[*self.spec.names, *self.compared], dtype=object),
             np.empty(0, dtype=object))
         keys = table.column("key").to_numpy()
@@ -406,13 +406,13 @@ class ResourceVerify:
 
     def _arrow(self, records: pd.DataFrame, groups: np.ndarray) -> pa.Table:
         keys = self.groups.keys(records, groups)
-        columns = {"key": pa.array(key_hashes(keys), pa.uint64()),
-                   "group": pa.array(groups.tolist(), pa.string()),
+        columns = {"key": pa.array(key_hashes(keys), pa.uint64()), "group": _text(groups),
                    "hash": pa.array(self._hashes(records), pa.uint64())}
         for name in (*self.spec.names, *self.compared):
             kind = self.resource.fields[name].type
             values = records[name].tolist() if name in records else [None] * len(records)
-            columns[name] = pa.array(values, _ARROW_TYPES.get(kind, pa.string()))
+            columns[name] = pa.array(values, _ARROW_TYPES[kind]) if kind in _ARROW_TYPES else \
+                _text(values)
         return pa.table(columns)
 
     def _hashes(self, records: pd.DataFrame) -> np.ndarray:
@@ -433,13 +433,14 @@ class ResourceVerify:
 
     def scope(self) -> set[str]:
         """The groups to read: the query's, and those of what the ledger says was written."""
-        groups = set(self.db.column("group").to_pylist())
+        groups = set(pc.unique(self.db.column("group")).to_pylist())
         if self.job.ledger is None:
             return groups
         held = self.job.ledger.records(self.job.project.base_url, self.resource.name)
-        if not len(held):
+        names = [n for n in ("well", "dataSource", "chosenID", "api14") if n in held.schema.names]
+        if not len(held) or not names:
             return groups
-        held = held.to_pandas()
+        held = held.group_by(names).aggregate([]).to_pandas()  # each well once, not each row
         if self.spec.kind == ROWS:
             held = self._with_wells(held)
         found = self.groups.of_records(held)
@@ -449,7 +450,7 @@ class ResourceVerify:
         """The chunks to read and how, from HEAD counts (free); says what it will cost."""
         chunks = [Chunk(params, groups) for params, groups in Groups.chunks(self.scope())]
         memory = self.memory
-        remembered = self._chunk_of(memory.seen.column("group").to_pylist(), chunks) \
+        remembered = _chunk_of(memory.seen.column("group"), chunks) \
             if memory is not None else None
         self.server_time = None
         for index, chunk in enumerate(chunks):
@@ -493,12 +494,6 @@ class ResourceVerify:
                  counted(gets + well_gets, "GET request"), counted(units, "read unit"), quota,
                  counted(self.reader.heads, "HEAD request"), how, more)
 
-    @staticmethod
-    def _chunk_of(groups: list, chunks: list[Chunk]) -> np.ndarray:
-        """The index of the chunk holding each group, -1 for none."""
-        where = {group: index for index, chunk in enumerate(chunks) for group in chunk.groups}
-        return np.array([where.get(g, -1) for g in groups], dtype=np.int64)
-
     # -- reading ComboCurve ------------------------------------------------------------------
 
     def read_chunk(self, chunk: Chunk) -> Found:
@@ -538,7 +533,7 @@ class ResourceVerify:
             keep = np.isin(keys, np.fromiter(wanted, np.uint64, len(wanted)))
             records, groups, keys = records[keep].reset_index(drop=True), groups[keep], keys[keep]
         found.keys.append(keys)
-        found.groups.append(groups)
+        found.groups.append(_text(groups))
         found.hashes.append(self._hashes(records))
         at = np.minimum(np.searchsorted(self.db_keys, keys), max(len(self.db_keys) - 1, 0))
         present = (self.db_keys[at] == keys) if len(self.db_keys) else np.zeros(len(keys), bool)
@@ -585,7 +580,7 @@ class ResourceVerify:
     def settle(self, chunks: list[Chunk], found: list[Found]) -> None:
         """Database records ComboCurve did not answer for, and remembered records not read
         again: equal by their hash, only in the database, or read again for their values."""
-        chunk_of = self._chunk_of(self.db.column("group").to_pylist(), chunks)
+        chunk_of = _chunk_of(self.db.column("group"), chunks)
         since = np.array([c.mode == SINCE for c in chunks] + [False], dtype=bool)
         left = np.flatnonzero(~self.matched)
         in_since = since[chunk_of[left]]
@@ -605,8 +600,7 @@ class ResourceVerify:
         if self.memory is not None:  # remembered, in a SINCE chunk, neither read nor ours
             read = np.concatenate([f.seen_keys() for f in found] + [np.empty(0, np.uint64)])
             mine = np.isin(memory_keys, self.db_keys) | np.isin(memory_keys, read)
-            groups = self.memory.seen.column("group").to_pylist()
-            theirs = ~mine & since[self._chunk_of(groups, chunks)]
+            theirs = ~mine & since[_chunk_of(self.memory.seen.column("group"), chunks)]
             wanted |= set(memory_keys[theirs].tolist())
         if wanted:
             self._read_again(wanted, chunks)
@@ -633,20 +627,21 @@ class ResourceVerify:
         what the last verify saw in groups read only for what changed."""
         parts = list(found) + self.again
         keys = np.concatenate([f.seen_keys() for f in parts] + [np.empty(0, np.uint64)])
-        groups = np.concatenate([g for f in parts for g in f.groups] + [np.empty(0, object)])
+        groups = pa.chunked_array([g for f in parts for g in f.groups],
+                                  type=pa.dictionary(pa.int32(), pa.string()))
         hashes = np.concatenate([h for f in parts for h in f.hashes] + [np.empty(0, np.uint64)])
-        table = pa.table({"key": pa.array(keys, pa.uint64()),
-                          "group": pa.array(groups.tolist(), pa.string()),
+        table = pa.table({"key": pa.array(keys, pa.uint64()), "group": groups,
                           "hash": pa.array(hashes, pa.uint64())})
         if self.memory is not None:
             seen = self.memory.seen
             kept = np.array([c.mode == SINCE for c in chunks] + [False], dtype=bool)[
-                self._chunk_of(seen.column("group").to_pylist(), chunks)]
+                _chunk_of(seen.column("group"), chunks)]
             gone = np.fromiter(self.vanished, np.uint64, len(self.vanished))
             kept &= ~np.isin(seen.column("key").to_numpy(), np.concatenate([keys, gone]))
-            table = pa.concat_tables([table, seen.filter(pa.array(kept))])
+            table = pa.concat_tables([table, seen.filter(pa.array(kept))],
+                                     promote_options="permissive")
         _, first = np.unique(table.column("key").to_numpy(), return_index=True)
-        return table.take(pa.array(first))
+        return table.unify_dictionaries().take(pa.array(first))
 
     # -- showing records ---------------------------------------------------------------------
 
@@ -680,6 +675,23 @@ class ResourceVerify:
 
 
 _ARROW_TYPES = {NUMBER: pa.float64(), BOOLEAN: pa.bool_()}
+
+
+def _text(values) -> pa.Array:
+    """Text as Arrow keeps it compactly: each distinct value once (wells, days, sources)."""
+    return pa.array(list(values), pa.string()).dictionary_encode()
+
+
+def _chunk_of(groups: pa.ChunkedArray, chunks: list[Chunk]) -> np.ndarray:
+    """The index of the chunk holding each group, -1 for none; looked up once per distinct
+    group."""
+    where = {group: index for index, chunk in enumerate(chunks) for group in chunk.groups}
+    encoded = groups.combine_chunks() if groups.num_chunks else pa.array([], pa.string())
+    if not pa.types.is_dictionary(encoded.type):
+        encoded = encoded.dictionary_encode()
+    lookup = np.array([where.get(g, -1) for g in encoded.dictionary.to_pylist()] + [-1],
+                      dtype=np.int64)
+    return lookup[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 def _objects(values: list) -> np.ndarray:

@@ -84,15 +84,22 @@ def test_three_consecutive_days_gone_at_the_source_are_one_delete(production, tm
     assert again.ok and _deletes(emulator, before) == _deletes(emulator, before)[:1]
 
 
-def test_a_well_gone_at_the_source_is_deleted_with_its_rows(maria, tmp_path, emulator):
+def test_a_well_gone_at_the_source_is_deleted_with_its_rows(maria, tmp_path, emulator, caplog):
+    caplog.set_level(logging.INFO, logger="core")
     project = _project(maria, tmp_path)
     start(project, limit=0, base_url=emulator.base_url)
     maria.run("DELETE FROM d WHERE well = 'W019'", "DELETE FROM w WHERE id = 'W019'")
     before = len(emulator.requests)
 
+    plan = start(project, limit=0, base_url=emulator.base_url, dry_run=True)
     report = start(project, limit=0, base_url=emulator.base_url)
 
     assert _deletes(emulator, before) == [("/v1/wells", "dataSource=internal&chosenID=W019")]
+    assert plan.resource("wells").would_delete == 1
+    assert "wells: would DELETE /v1/wells?dataSource=internal&chosenID=W019 (1 record: " \
+           "internal W019)" in caplog.messages
+    assert f"wells: ... and with them ComboCurve deletes their {DAYS} daily-productions " \
+           "records" in caplog.messages
     assert report.ok and report.resource("wells").deleted == 1
     assert report.resource("daily-productions").deleted == 0  # ComboCurve took them along
     assert not emulator.records("wells", chosenID="W019") and not _stored_days(emulator, "W019")

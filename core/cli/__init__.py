@@ -21,6 +21,7 @@ import sys
 from enum import IntEnum
 from pathlib import Path
 
+from ..errors import LockedError, ProjectError, SyncError, UsageError
 from .logs import PRINTED, add_log_options, set_up_logging
 
 
@@ -90,8 +91,6 @@ def fail(exc: BaseException, args: argparse.Namespace, code: ExitCode) -> int:
 def attempt(args: argparse.Namespace, work):
     """(what `work()` returns, None), or (None, the exit code) for an expected error, said on
     one line: an invalid project or option, a project locked by another run, a stop."""
-    from ..errors import LockedError, ProjectError, SyncError, UsageError
-
     try:
         return work(), None
     except (ProjectError, UsageError) as exc:
