@@ -1,4 +1,5 @@
-"""ComboCurve Sync: read wells and daily productions from a SQL database, PUT them to ComboCurve.
+"""ComboCurve Sync: read wells, daily and monthly productions, directional surveys and ownership
+qualifiers from a SQL database, and write them to ComboCurve.
 
     from core.main import start
     report = start("example")          # or start() in the project folder

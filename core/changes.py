@@ -3,15 +3,16 @@
 A key seen earlier in the run (a second row for the same well and day) is rejected as a
 duplicate: two copies in one request are refused by the API, and two in different requests
 would leave ComboCurve and the ledger holding whichever answered last. A record whose hash
-equals the ledger's is unchanged and is not sent.
+equals the ledger's is unchanged and is not sent. A grouped resource (a survey's stations) is
+sorted a group at a time: one key and one hash for the group, its verdict for all its rows.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from .hashing import record_hashes, record_keys
+from .assembly import Assembled
+from .hashing import group_hashes, record_hashes, record_keys
 from .resources import Resource
 from .state import CHANGED, NEW, UNCHANGED, ResourceState
 from .uploads import Batch
@@ -19,10 +20,10 @@ from .uploads import Batch
 
 @dataclass
 class Sorted:
-    """A page's valid records sorted out: what to send, what repeats a key, the counts."""
+    """Assembled records sorted out: what to send, what repeats a key, the counts (of rows)."""
 
     to_send: Batch
-    duplicates: list[tuple[int, int]]  # (row, the row that had its key first) by position
+    duplicates: list[tuple[int, int]]  # (position, the row that had its key first)
     new: int
     changed: int
     unchanged: int
@@ -81,21 +82,32 @@ class Changes:
         self.resource, self.state = resource, state
         self.seen = SeenKeys()
 
-    def sort(self, page_number: int, page: pd.DataFrame, records: pd.DataFrame) -> Sorted:
-        keys_hashes, keys = record_keys(records, self.resource)
-        rows = records.index.to_numpy(dtype=np.int64)
-        earlier = self.seen.first_rows(keys_hashes, rows)
+    def sort(self, rows: Assembled) -> Sorted:
+        records = rows.records
+        key_hashes, keys = record_keys(records, self.resource)
         hashes = record_hashes(records, self.resource)
-        if self.state is None:
-            verdict = np.full(len(records), NEW, dtype=np.int8)
+        numbers = records.index.to_numpy(dtype=np.int64)
+        expand = None  # each row's group, for a grouped resource
+        if rows.groups is not None and len(records):
+            starts = np.flatnonzero(np.diff(rows.groups, prepend=rows.groups[0] - 1))
+            expand = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(records))))
+            key_hashes_of, hashes = key_hashes[starts], group_hashes(hashes, starts)
+            earlier = self.seen.first_rows(key_hashes_of, numbers[starts])
         else:
-            verdict = self.state.classify(keys_hashes, hashes)
+            key_hashes_of = key_hashes
+            earlier = self.seen.first_rows(key_hashes, numbers)
+        if self.state is None:
+            verdict = np.full(len(key_hashes_of), NEW, dtype=np.int8)
+        else:
+            verdict = self.state.classify(key_hashes_of, hashes)
+        if expand is not None:
+            earlier, verdict, hashes = earlier[expand], verdict[expand], hashes[expand]
         first = earlier == 0
         send = np.flatnonzero(first & (verdict != UNCHANGED))
-        duplicates = [(int(rows[p]), int(earlier[p])) for p in np.flatnonzero(~first)]
+        duplicates = [(int(p), int(earlier[p])) for p in np.flatnonzero(~first)]
         counted = verdict[first]
-        batch = Batch(records.iloc[send], np.full(len(send), page_number),
-                      page.loc[records.index[send]], keys_hashes[send], hashes[send],
-                      keys.iloc[send])
+        batch = Batch(records.iloc[send], rows.pages[send], rows.sources.loc[numbers[send]],
+                      key_hashes[send], hashes[send], keys.iloc[send],
+                      None if rows.groups is None else rows.groups[send])
         return Sorted(batch, duplicates, int((counted == NEW).sum()),
                       int((counted == CHANGED).sum()), int((counted == UNCHANGED).sum()))

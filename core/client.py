@@ -1,28 +1,41 @@
 """The HTTP client for ComboCurve's API: credentials, pacing, retries and 207 answers.
 
-- One requests.Session, explicit connect and read timeouts on every call.
-- Both PUTs are idempotent upserts, so 429, 500, 502, 503, 504, dropped connections and read
-  timeouts are retried: `Retry-After` when the API sends it, else capped exponential back-off
-  with jitter. All waiting of a run comes out of one budget; when it is spent, the request fails.
-- 401 stops the run (AuthError); other 4xx are never retried.
+- One requests.Session, explicit connect and read timeouts on every call, no redirects followed
+  (a redirect would carry the API key elsewhere, or loop).
+- Writes are idempotent (PUT and PATCH of records upsert; a survey is POSTed only when a GET
+  found none, and PUT by its id), so 429, 500, 502, 503, 504, dropped connections, read
+  timeouts, answers cut off or garbled on the way and unreadable bodies are retried:
+  `Retry-After` when the API sends it, else capped exponential back-off with jitter. All
+  waiting of a run comes out of one budget; when it is spent, the request fails.
+- 401 stops the run (AuthError); other 4xx and 3xx are never retried; anything else the HTTP
+  stack raises fails the request (its rows are not sent), never the run.
 - A sliding-window limiter keeps writes under the API quota (by default 190 a minute: the
   quota of 200 less room for the gateway's own window), so that a long run does not provoke a
   storm of 429s; after a 429 it keeps below the rate that met it. Another keeps reads under
-  the read quota (800 units a minute, each GET its route's cost), alike.
-- Reading back: GET pages followed through the Link header's `next` (a cursor), HEAD counts
-  (`X-Query-Count`), DELETE (`X-Delete-Count`); all idempotent, so retried like the PUTs.
+  the read quota (800 units a minute, each GET its route's cost: a list of wells or surveys
+  4, a list of rows 1), alike.
+- Reading back (verify, mirror deletions): GET pages followed through the Link header's
+  `next` (a cursor), HEAD counts (`X-Query-Count`), DELETE (`X-Delete-Count`); all
+  idempotent, so retried like the writes.
 - Company networks: the project's proxy (else HTTPS_PROXY / NO_PROXY) and its trusted CAs (a
   PEM bundle, or the operating system's store through truststore). A refused proxy password or
   an untrusted certificate fails at once with one line: retrying cannot fix either.
+- Once the run is stopped, waits end at once, no request starts, and requests in flight get
+  STOP_GRACE seconds to be answered before their connections are cut: a slow API cannot hold
+  a stopped run past the scheduler's patience.
 """
 
+import contextlib
 import email.utils
+import http.client
 import logging
 import random
 import re
+import socket
 import ssl
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -32,17 +45,28 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .credentials import BearerToken, Secret
-from .errors import AuthError, UploadError
+from .errors import AuthError, UploadError, UsageError
 from .project import Network
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "combocurve-sync/0.1"
-READ_QUOTA = 800  # read units a minute: the API's quota per client (a wells GET costs 4)
+READ_QUOTA = 800  # read units a minute: the API's quota per client
+DEAREST_READ = 4  # read units of the dearest GET (a list of wells or surveys)
+LONGEST_WAIT = 86_400  # seconds: a day of back-off or time-out; more is a typo, not a setting
+STOP_GRACE = 2.0  # seconds requests in flight have to be answered once the run is stopped
+# What the network can do to a request that resending may cure (PUTs are idempotent upserts)
+TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+             requests.exceptions.ContentDecodingError)
+# Everything else the HTTP stack may raise: the request fails, its rows are not sent
+HTTP_FAILURES = (requests.RequestException, http.client.HTTPException,
+                 urllib3.exceptions.HTTPError, OSError, UnicodeError)
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,17 @@ class RetryPolicy:
     max_delay: float = 60.0
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+
+    def __post_init__(self):
+        """Every duration finite and sensible: an infinite or NaN wait would hang or crash."""
+        for name in ("max_wait", "base_delay", "max_delay", "connect_timeout", "read_timeout"):
+            value = getattr(self, name)
+            lowest = 0 if name == "max_wait" else 1e-3
+            if isinstance(value, bool) or not isinstance(value, int | float) or \
+                    not lowest <= value <= LONGEST_WAIT:  # also refuses NaN
+                shown = "max wait (--max-wait)" if name == "max_wait" else name.replace("_", " ")
+                raise UsageError(f"{shown} must be a number of seconds from {lowest:g} to "
+                                 f"{LONGEST_WAIT}, not {value!r}")
 
     def backoff(self, attempt: int) -> float:
         """Exponential delay for the n-th retry, capped, half of it random (equal jitter)."""
@@ -153,6 +188,43 @@ class RateLimiter:
             waited += pause
 
 
+class _CuttableAdapter(HTTPAdapter):
+    """requests' adapter, remembering its connections so that `cut()` can end the requests in
+    flight from another thread (shutting a socket ends a read blocked on it at once)."""
+
+    def __init__(self, **options):
+        self._connections: weakref.WeakSet = weakref.WeakSet()
+        self._lock = threading.Lock()
+        super().__init__(**options)
+
+    def init_poolmanager(self, *args, **options) -> None:
+        super().init_poolmanager(*args, **options)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": self._remembering(HTTPConnectionPool),
+            "https": self._remembering(HTTPSConnectionPool)}
+
+    def _remembering(self, pool_class: type) -> type:
+        adapter = self
+
+        class Pool(pool_class):
+            def _new_conn(self):
+                connection = super()._new_conn()
+                with adapter._lock:
+                    adapter._connections.add(connection)
+                return connection
+
+        return Pool
+
+    def cut(self) -> None:
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):  # already closed
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
 class HttpSession:
     """One requests.Session for a company network: its proxy and the CAs it trusts.
 
@@ -165,10 +237,10 @@ class HttpSession:
         self._proxy = network.proxy
         self._verify = str(network.ca_bundle) if network.ca_bundle else True
         self.session = requests.Session()
-        adapter = _SystemTrustAdapter if network.system_trust else HTTPAdapter
+        adapter = _SystemTrustAdapter if network.system_trust else _CuttableAdapter
+        self._adapter = adapter(pool_connections=1, pool_maxsize=max(1, connections))
         for scheme in ("http://", "https://"):
-            self.session.mount(scheme, adapter(pool_connections=1,
-                                               pool_maxsize=max(1, connections)))
+            self.session.mount(scheme, self._adapter)
 
     def request(self, method: str, url: str, **kwargs) -> requests.Response:
         return self.session.request(method, url, proxies=self._proxies(url),
@@ -198,6 +270,10 @@ class HttpSession:
             return {}
         return {"http": self._proxy.reveal(), "https": self._proxy.reveal()}
 
+    def cut(self) -> None:
+        """End the requests in flight now (from another thread): see _CuttableAdapter."""
+        self._adapter.cut()
+
     def close(self) -> None:
         self.session.close()
 
@@ -220,7 +296,7 @@ if not any(isinstance(f, _PathsHidden) for f in _URLLIB3_LOG.filters):
     _URLLIB3_LOG.addFilter(_PathsHidden())
 
 
-class _SystemTrustAdapter(HTTPAdapter):
+class _SystemTrustAdapter(_CuttableAdapter):
     """Verifies servers against the operating system's trust store (Windows, macOS, Linux)
     through truststore, directly and through a proxy's tunnel."""
 
@@ -238,11 +314,12 @@ def _system_context() -> ssl.SSLContext:
 
 
 class ApiClient:
-    """Talks to one ComboCurve base URL: writes (PUT) and reads back (GET, HEAD, DELETE).
+    """Requests to one ComboCurve base URL: records written (207 answers), the single
+    documents of directional surveys, and reads back (GET pages, HEAD counts, DELETE).
 
     Writes are paced by the write quota (`rate_limit` requests a minute), GETs by the read
-    quota (`read_rate` units a minute, each GET its route's cost); HEAD costs nothing. DELETE
-    costs no quota in the 2023 spec, unconfirmed today, so it is paced as a write."""
+    quota (`read_rate` units a minute); HEAD costs nothing. DELETE costs no quota in the 2023
+    spec, unconfirmed today, so it is paced as a write."""
 
     def __init__(self, base_url: str, api_key: Secret, bearer: BearerToken, *,
                  retry: RetryPolicy = RetryPolicy(), rate_limit: int | None = None,
@@ -254,9 +331,12 @@ class ApiClient:
         # once set, waits end at once and no new attempt starts: a stopped run ends promptly
         self.stopping = stopping or threading.Event()
         self.limiter = RateLimiter(rate_limit, sleep=self.stopping.wait)
+        # reads have a quota of their own: 800 units a minute, each GET its route's cost
         self.read_limiter = RateLimiter(read_rate, sleep=self.stopping.wait, unit="read units")
         self.budget = WaitBudget(retry.max_wait)
         self.http = HttpSession(network, connections=connections)
+        self._closed = threading.Event()
+        threading.Thread(target=self._cut_when_stopped, name="api-stop", daemon=True).start()
 
     @classmethod
     def for_project(cls, project, **options) -> "ApiClient":
@@ -273,19 +353,57 @@ class ApiClient:
         return f"ApiClient({self.base_url})"
 
     def close(self) -> None:
+        self._closed.set()
         self.http.close()
 
-    # -- writes ----------------------------------------------------------------------------
+    def _cut_when_stopped(self) -> None:
+        """Once stopping, requests in flight get STOP_GRACE seconds, then their connections
+        are cut: their rows are counted as not sent (they may have been written)."""
+        while not self.stopping.wait(0.1):
+            if self._closed.is_set():
+                return
+        if not self._closed.wait(STOP_GRACE):
+            log.debug("cutting the requests still in flight %g s after the stop", STOP_GRACE)
+            self.http.cut()
 
-    def put(self, path: str, body: bytes, count: int) -> PutResult:
-        """Send one page; retried until a final answer or the run's wait budget is spent."""
-        def answer(response):
-            return parse_multi_status(response, count) if response.status_code == 207 else None
+    def write(self, method: str, path: str, body: bytes, count: int) -> PutResult:
+        """Send `count` records (PUT or PATCH); one Outcome per record from the 207 answer.
+        Retried until a final answer or the run's wait budget is spent."""
+        def answer(response: requests.Response):
+            if response.status_code != 207:
+                return None
+            outcomes = parse_multi_status(response, count)
+            if outcomes is None:
+                raise _Unreadable("HTTP 207 with an unreadable body")
+            return outcomes
 
-        outcomes, attempts = self._exchange("PUT", path, self.limiter, answer, body=body)
+        outcomes, attempts = self._exchange(method, path, self.limiter, answer, body=body)
         return PutResult(outcomes, attempts)
 
-    # -- reads and deletes -----------------------------------------------------------------
+    def call(self, method: str, path: str, *, document: dict | None = None,
+             params: dict | None = None, answers=frozenset({200})) -> "Answer":
+        """One request whose answer is a single JSON document (a survey, a list of them): its
+        status, among `answers`, and its parsed body (None when empty). Other statuses raise
+        UploadError (401: AuthError) once retries cannot help."""
+        def answer(response: requests.Response):
+            if response.status_code not in answers:
+                return None
+            try:
+                return response.status_code, (orjson.loads(response.content)
+                                              if response.content else None)
+            except orjson.JSONDecodeError:
+                raise _Unreadable(f"HTTP {response.status_code} with a body that is not "
+                                  "JSON") from None
+
+        body = orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY) \
+            if document is not None else None
+        target = f"{path}?{urlencode(params)}" if params else path
+        limiter = self.read_limiter if method == "GET" else self.limiter
+        (status, found), attempts = self._exchange(method, target, limiter, answer, body=body,
+                                                   units=DEAREST_READ if method == "GET" else 1)
+        return Answer(status, found, attempts)
+
+    # -- reads back and deletes --------------------------------------------------------------
 
     def get_pages(self, path: str, params: list[tuple[str, str]], *,
                   cost: int) -> Iterator[list[dict]]:
@@ -321,58 +439,74 @@ class ApiClient:
         found, _ = self._exchange("DELETE", target, self.limiter, answer)
         return found.number
 
-    # -- one request, retried ---------------------------------------------------------------
+
 
     def _exchange(self, method: str, target: str, limiter: RateLimiter, answer, *,
                   body: bytes | None = None, units: int = 1):
-        """(what `answer` makes of the final response, attempts). `answer` returns None for a
-        response that is not the one hoped for: retried when its status may pass (429,
+        """(what `answer` makes of the final response, attempts made). `answer` returns None
+        for a response that is not the one hoped for: retried when its status may pass (429,
         5xx), else an UploadError (AuthError for 401). Network troubles are retried too,
         within the run's wait budget; a refused proxy or an untrusted certificate is not."""
-        path = target.split("?", 1)[0]
+        what = f"{method} {target.split('?', 1)[0]}"
         attempt, answered = 0, False
         while True:
             attempt += 1
             limiter.acquire(units)
             if self.stopping.is_set():
-                raise UploadError(f"{method} {path}: the run was stopped", attempts=attempt - 1)
-            try:
-                response = self.http.request(
-                    method, self.base_url + target, data=body, headers=self._headers(),
-                    timeout=(self.retry.connect_timeout, self.retry.read_timeout))
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as exc:  # reset mid-answer
-                if refused := refused_by_network(exc):
-                    raise UploadError(f"{method} {path}: {refused}", attempts=attempt,
-                                      unreachable=not answered) from None
-                problem, delay = _network_problem(exc), self.retry.backoff(attempt)
-            else:
-                if response.status_code == 407:  # the proxy's answer to plain HTTP, not the API's
-                    raise UploadError(f"{method} {path}: {PROXY_REFUSED}", attempts=attempt,
-                                      unreachable=not answered)
-                answered = True
-                try:
-                    found = answer(response)
-                except _Unreadable as exc:
-                    problem, delay = str(exc), self.retry.backoff(attempt)
-                else:
-                    if found is not None:
-                        return found, attempt
-                    self._raise_if_final(f"{method} {path}", response, attempt)
-                    problem = f"HTTP {response.status_code}"
-                    if response.status_code == 429 and (lower := limiter.slow_down()):
-                        log.warning("%s %s: 429 from the API: at most %d %s a minute from now "
-                                    "on", method, path, lower, limiter.unit)
-                    asked = retry_after(response)
-                    delay = asked if asked is not None else self.retry.backoff(attempt)
+                raise UploadError(f"{what}: the run was stopped", attempts=attempt - 1)
+            found, problem, delay, answered_now = self._attempt(
+                method, target, body, limiter, answer, attempt, answered)
+            answered = answered or answered_now
+            if found is not None:
+                return found, attempt
+            if self.stopping.is_set():
+                raise UploadError(f"{what}: the run was stopped ({problem})", attempts=attempt)
             if not self.budget.take(delay):
                 raise UploadError(
-                    f"{method} {path}: gave up after {attempt} attempt(s) (last: {problem}); "
-                    f"the run's {self.retry.max_wait:g} s of back-off are spent: try again "
-                    "later or allow more with --max-wait", attempts=attempt,
-                    unreachable=not answered)
-            log.warning("%s %s: %s; retry %d in %.1f s", method, path, problem, attempt, delay)
+                    f"{what}: gave up after {attempt} attempt(s) (last: {problem}); the "
+                    f"run's {self.retry.max_wait:g} s of back-off are spent: try again later "
+                    "or allow more with --max-wait", attempts=attempt, unreachable=not answered)
+            log.warning("%s: %s; retry %d in %.1f s", what, problem, attempt, delay)
             self.stopping.wait(delay)
+
+    def _attempt(self, method: str, target: str, body: bytes | None, limiter: RateLimiter,
+                 answer, attempt: int, answered: bool):
+        """One request: (what `answer` made of it, None, 0, True), or (None, what went wrong,
+        seconds to wait, whether an HTTP answer came) when it may be sent again; raises
+        UploadError when it may not (`unreachable` when no attempt was ever answered)."""
+        what = f"{method} {target.split('?', 1)[0]}"
+        try:
+            response = self.http.request(
+                method, self.base_url + target, data=body, headers=self._headers(),
+                timeout=(self.retry.connect_timeout, self.retry.read_timeout),
+                allow_redirects=False)
+        except TRANSIENT as exc:
+            if refused := refused_by_network(exc):
+                raise UploadError(f"{what}: {refused}", attempts=attempt,
+                                  unreachable=not answered) from None
+            return None, _network_problem(exc), self.retry.backoff(attempt), False
+        except requests.exceptions.InvalidHeader:  # its message holds the header's value
+            raise UploadError(f"{what}: the API key or token cannot be sent in an HTTP "
+                              "header", attempts=attempt) from None
+        except HTTP_FAILURES as exc:
+            raise UploadError(f"{what}: {_network_problem(exc)}", attempts=attempt,
+                              unreachable=not answered) from None
+        if response.status_code == 407:  # the proxy's answer to plain HTTP, not the API's
+            raise UploadError(f"{what}: {PROXY_REFUSED}", attempts=attempt,
+                              unreachable=not answered)
+        try:
+            found = answer(response)
+        except _Unreadable as exc:
+            return None, str(exc), self.retry.backoff(attempt), True
+        if found is not None:
+            return found, None, 0, True
+        self._raise_if_final(what, response, attempt)
+        if response.status_code == 429 and (lower := limiter.slow_down()):
+            log.warning("%s: 429 from the API: at most %d %s a minute from now on", what, lower,
+                        limiter.unit)
+        asked = retry_after(response)
+        delay = asked if asked is not None else self.retry.backoff(attempt)
+        return None, f"HTTP {response.status_code}", delay, True
 
     def _headers(self) -> dict[str, str]:
         return {"x-api-key": self._api_key.reveal(),
@@ -380,23 +514,28 @@ class ApiClient:
                 "Content-Type": "application/json", "Accept": "application/json",
                 "User-Agent": USER_AGENT}
 
-    def _raise_if_final(self, request: str, response: requests.Response, attempt: int) -> None:
+    def _raise_if_final(self, what: str, response: requests.Response, attempt: int) -> None:
         status = response.status_code
         if status in RETRY_STATUSES:
             return
+        if 300 <= status < 400:
+            where = response.headers.get("Location", "nowhere")
+            raise UploadError(f"{what}: HTTP {status}, the API redirects to {where}; set "
+                              "base_url to the API's own address", status=status,
+                              attempts=attempt)
         detail = error_detail(response)
         if status == 401:
             raise AuthError(
-                f"{request}: HTTP 401, the API refused the credentials ({detail}); check the "
+                f"{what}: HTTP 401, the API refused the credentials ({detail}); check the "
                 "API key and the token or service-account file ([combocurve] in combocurve.toml "
                 "or COMBOCURVE_API_KEY / COMBOCURVE_TOKEN / COMBOCURVE_SERVICE_ACCOUNT)",
                 status=401, attempts=attempt)
-        raise UploadError(f"{request}: HTTP {status}: {detail}", status=status, attempts=attempt)
+        raise UploadError(f"{what}: HTTP {status}: {detail}", status=status, attempts=attempt)
 
 
 class _Unreadable(Exception):
-    """An answer with the hoped-for status whose body or headers cannot be read: worth
-    asking again, as an answer garbled on the way would be."""
+    """An answer with the hoped-for status whose body cannot be read: worth asking again, as
+    an answer garbled on the way would be."""
 
 
 _LINK = re.compile(r'<([^<>]+)>;\s*rel="([^"]+)"')  # the official client's pattern, spaces allowed
@@ -444,14 +583,25 @@ def _header_number(response: requests.Response, name: str, *,
     return Counted(number, moment.astimezone(UTC) if moment and moment.tzinfo else None)
 
 
-def parse_multi_status(response: requests.Response, count: int) -> list[Outcome]:
-    """One Outcome per record sent, from a 207 body; a missing entry is a failure."""
+@dataclass(frozen=True)
+class Answer:
+    """A single-document answer: its status, its JSON body (None when it had none), and the
+    attempts it took."""
+
+    status: int
+    body: object
+    attempts: int
+
+
+def parse_multi_status(response: requests.Response, count: int) -> list[Outcome] | None:
+    """One Outcome per record sent, from a 207 body; a missing entry is a failure. None when the
+    body is no JSON object with a list of results: the answer was lost, not the records."""
     try:
         results = orjson.loads(response.content).get("results")
     except (orjson.JSONDecodeError, AttributeError):
-        results = None
+        return None
     if not isinstance(results, list):
-        results = []
+        return None
     outcomes = [_outcome(entry) for entry in results[:count]]
     missing = Outcome(False, None, None, "the API's answer had no result for this record")
     return outcomes + [missing] * (count - len(outcomes))
@@ -463,22 +613,27 @@ _ACCEPTED = {(status, code): Outcome(True, status, code)
 
 
 def _outcome(entry) -> Outcome:
+    """A record is accepted only when its status and its code both say so: an entry whose
+    status says Error while its code says 200 (or the reverse) is a failure."""
     if not isinstance(entry, dict):
         return Outcome(False, None, None, f"unreadable result {entry!r}")
     status, code = entry.get("status"), entry.get("code")
-    if isinstance(status, str) and isinstance(code, int) and (status, code) in _ACCEPTED:
+    if isinstance(status, str) and type(code) is int and (status, code) in _ACCEPTED:
         found = entry.get("id")
         return _ACCEPTED[status, code] if not isinstance(found, str) else \
             Outcome(True, status, code, id=found)
-    ok = status in ("Created", "OK") or code in (200, 201)
-    message = None
-    if not ok:
-        errors = entry.get("errors") or []
-        message = "; ".join(
-            f"{e.get('name', 'Error')}: {e.get('message', '')}"
-            + (f" at {e['location']}" if e.get("location") else "")
-            for e in errors if isinstance(e, dict)) or f"{status} {code}"
-    return Outcome(ok, status, code if isinstance(code, int) else None, message)
+    ok = status in ("Created", "OK") and type(code) is int and code in (200, 201)
+    message = None if ok else \
+        describe_errors(entry.get("errors")) or f"status {status!r}, code {code!r}"
+    return Outcome(ok, status, code if type(code) is int else None, message)
+
+
+def describe_errors(errors) -> str:
+    """`Name: message at location; ...` of the API's list of errors ('' for none)."""
+    return "; ".join(
+        f"{e.get('name', 'Error')}: {e.get('message', '')}"
+        + (f" at {e['location']}" if e.get("location") else "")
+        for e in (errors if isinstance(errors, list) else []) if isinstance(e, dict))
 
 
 def error_detail(response: requests.Response) -> str:
@@ -551,9 +706,18 @@ def _cause(exc: BaseException, kind: type) -> BaseException | None:
 
 
 def _network_problem(exc: Exception) -> str:
+    """What happened to a request, in words, without the exception's text (which can quote
+    headers) unless it is one the HTTP stack rarely raises."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timed out"
     if isinstance(exc, requests.Timeout):
-        return "timed out" if not isinstance(exc, requests.ConnectTimeout) else \
-            "connect timed out"
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the answer was cut off"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "the answer's compressed body was broken"
     if isinstance(exc, requests.exceptions.ProxyError):
         return "the proxy could not be reached or dropped the connection"
-    return "connection failed or was dropped"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed or was dropped"
+    return f"the request failed: {type(exc).__name__}: {exc}"

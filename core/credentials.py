@@ -6,6 +6,8 @@ file exactly as ComboCurve's official client does: RS256, `kid` = private_key_id
 """
 
 import json
+import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -13,8 +15,11 @@ from pathlib import Path
 
 from .errors import ProjectError
 
+log = logging.getLogger(__name__)
+
 TOKEN_LIFETIME = 3600  # seconds, as the official client
 RENEW_BEFORE = 60  # seconds before expiry at which a new token is minted
+SHORT_SECRET = 8  # characters: a shorter secret is masked only where it stands as a word
 
 
 class Secret:
@@ -38,6 +43,34 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+class Redactor:
+    """Masks secrets in outgoing text (messages, rejects, reports): `redactor(text)`.
+
+    A secret of SHORT_SECRET characters or more is masked wherever it appears. A shorter one
+    is masked only as a whole word: a database password "in" must not turn every "joining"
+    into "jo***ing", yet it cannot be told apart from the word "in" either, so a warning
+    says so once, when the redactor is made.
+    """
+
+    def __init__(self, named_secrets: dict[str, str]):
+        patterns = []
+        for name, value in sorted(named_secrets.items(), key=lambda item: -len(item[1])):
+            if not value:
+                continue
+            if len(value) >= SHORT_SECRET:
+                patterns.append(re.escape(value))
+                continue
+            log.warning("the %s is shorter than %d characters: messages mask it only where it "
+                        "stands as a whole word; a longer one is safer", name, SHORT_SECRET)
+            before = r"(?<!\w)" if re.match(r"\w", value[0]) else ""
+            after = r"(?!\w)" if re.match(r"\w", value[-1]) else ""
+            patterns.append(before + re.escape(value) + after)
+        self._pattern = re.compile("|".join(patterns)) if patterns else None
+
+    def __call__(self, text: str) -> str:
+        return self._pattern.sub("***", text) if self._pattern else text
 
 
 @dataclass(frozen=True)

@@ -75,13 +75,29 @@ def record_hashes(records: pd.DataFrame, resource: Resource) -> np.ndarray:
     return hashes
 
 
+def group_hashes(hashes: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """One hash per group of consecutive records (`starts`: where each group begins), bound to
+    each record's place in its group and to the group's size: the hash of a whole survey from
+    the hashes of its stations. Never 0."""
+    sizes = np.diff(np.append(starts, len(hashes)))
+    places = np.arange(len(hashes), dtype=np.uint64) - np.repeat(starts, sizes).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        sums = np.add.reduceat(_mix(hashes ^ _mix(places + _NUMBER_SALT)), starts) \
+            if len(hashes) else np.empty(0, np.uint64)
+        totals = _mix(sums ^ _mix(sizes.astype(np.uint64)))
+    totals[totals == 0] = 1
+    return totals
+
+
 def record_keys(records: pd.DataFrame, resource: Resource) -> tuple[np.ndarray, pd.DataFrame]:
     """Each record's key hash and its identity values (the fields the API keys it by).
 
     A record goes by the first of the resource's identity alternatives whose fields it has
     (a well by dataSource + chosenID, else a `di` well by api14); the other identity fields
     are left out of its key, so that adding an api14 to a well known by chosenID keeps its
-    key. A record that has none of them is keyed by all its identity fields, as they are."""
+    key. A record that has none of them is keyed by all its identity fields, as they are.
+    Before all of these, a record carrying its ComboCurve id (`id_field`) goes by that id:
+    kept apart from `identity` so that the keys of records without one stay as they were."""
     names = list(dict.fromkeys(n for alternative in resource.identity for n in alternative))
     columns = {n: records[n].to_numpy(dtype=object) if n in records
                else np.full(len(records), None, dtype=object) for n in names}
@@ -96,7 +112,14 @@ def record_keys(records: pd.DataFrame, resource: Resource) -> tuple[np.ndarray, 
         keys[name] = np.where(used | (chosen == -1), values, None)
     frame = pd.DataFrame(keys, index=records.index, dtype=object)
     named = [(n, column_hashes(frame[n].to_numpy(), resource.fields[n].type)) for n in names]
-    return _combine(named, len(records)), frame
+    hashes = _combine(named, len(records))
+    if resource.id_field in records:  # a record with its ComboCurve id goes by it first
+        ids = records[resource.id_field].to_numpy(dtype=object)
+        known = ~pd.isna(ids)
+        hashes[known] = _combine([(resource.id_field, column_hashes(ids[known], "string"))],
+                                 int(known.sum()))
+        frame.insert(0, resource.id_field, ids)
+    return hashes, frame
 
 
 HASH_CANARY = f"{int(_combine([('canary', _text(np.array(['5', None], dtype=object)))], 2)[0]):x}"

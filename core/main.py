@@ -1,12 +1,14 @@
 """`start()`: one sync run, from the project's queries to the API, resource by resource.
 
-Resources go in the API's order (a daily row names a well that must exist). Each page read
-is normalised (rows the API would refuse are rejected with reasons), sorted against the run
-so far and the ledger (a key twice is a duplicate; an unchanged record is not sent), and what
-remains fills requests (`uploads`), sent while the next page is read. What ComboCurve accepts
-goes into the ledger as each answer arrives. A resource that fails does not stop the next
-one; a 401 stops the run. Every row read ends up accepted, rejected, not sent or unchanged,
-and every row that is neither accepted nor unchanged is written to the rejects file.
+Resources go in the API's order (every other record names a well that must exist). Each page
+read is normalised (rows the API would refuse are rejected with reasons), assembled (a
+survey's stations gathered per well, the qualifier-key limit: `assembly`), sorted against
+the run so far and the ledger (a key twice is a duplicate; an unchanged record is not sent),
+and what remains fills requests (`uploads`, made by the resource's `writers`), sent while the
+next page is read. What ComboCurve accepts goes into the ledger as each answer arrives. A
+resource that fails does not stop the next one; a 401 stops the run. Every row read ends up
+accepted, rejected, not sent or unchanged, and every row that is neither accepted nor
+unchanged is written to the rejects file.
 """
 
 import logging
@@ -18,29 +20,36 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .assembly import Assembled, assembly
 from .changes import Changes
-from .client import ApiClient, RetryPolicy
+from .client import READ_QUOTA, ApiClient, RetryPolicy
+from .credentials import Redactor
 from .errors import SourceError, SyncError, UsageError
 from .hashing import HASH_CANARY
 from .mirror import DEFAULT_MAX_DELETE_FRACTION, Mirror
-from .project import Project, Query, load_project
+from .project import Project, Query, ResourceSettings, load_project
 from .readback import WellIds
-from .rejects import AuditLines, RejectsFile
+from .rejects import AuditLines, RejectsFile, check_writable
 from .report import RUN_ID, ResourceReport, RunReport, duration
 from .resources import RESOURCES
+from .resources.wells import IDENTITY_FIELDS
 from .sources import Source
 from .state import Ledger, ResourceState, now_utc
 from .transform import NORMALISATION_VERSION, map_columns, normalise
 from .uploads import Batcher, Uploads
+from .writers import RecordsWriter, SurveyWriter, survey_ids, well_ids
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 1000
+MAX_LIMIT = 2**62
 DEFAULT_PAGE_SIZE = 100  # the seed's job; a run of every row (limit 0) takes the largest
 AUTO = "auto"  # page size: the API's largest request for each resource
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RATE_LIMIT = 190  # write requests a minute: the API's quota of 200, less room for the
 # gateway's own 60-second window, which does not start with ours
+AUDIT_TRAIL_LOST = "the rejects file or snapshot could not be written"
+STOPPED_ON_REQUEST = "the run was stopped on request"
 
 
 @dataclass(frozen=True)
@@ -73,8 +82,9 @@ class Options:
 
     def check(self) -> None:
         largest = max(r.max_records for r in RESOURCES.values())
-        if self.limit < 0:
-            raise UsageError(f"limit must be 0 (all rows) or more, not {self.limit}")
+        if not 0 <= self.limit <= MAX_LIMIT:  # beyond it no database takes the LIMIT + 1
+            raise UsageError(f"limit must be 0 (all rows) or more, at most {MAX_LIMIT}, not "
+                             f"{self.limit}")
         if self.page_size != AUTO and not (
                 isinstance(self.page_size, int) and 1 <= self.page_size <= largest):
             raise UsageError(f"page size must be '{AUTO}' or between 1 and {largest}, not "
@@ -105,21 +115,22 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
           allow_mass_delete: bool = False) -> RunReport:
     """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
-    limit: rows per resource at most (0: all); page_size: records per request (up to 1000
-    for wells, 20000 for daily productions), or "auto", the largest the API takes; by default
-    100, and auto when every row is read (limit 0); resources: names to sync (default: every
-    query of the project); dry_run: read and check, send nothing, need no credentials, and
-    tell what a real run would send; concurrency: requests in flight; rate_limit: requests a
-    minute (None: no pacing); max_wait: seconds of back-off a run may spend before failing;
-    snapshot_dir: write parquet snapshots there; rejects_dir: where the rejects file goes
-    (default: <project>/rejects); state: the ledger's folder (default: the project's `[state]
-    path`, else <project>/.combocurve; False: no ledger, every record is sent); full_refresh:
-    send every record and refresh the ledger; stop: an Event that, once set, ends the run
-    after the current page, every row accounted for (the CLI sets it on Ctrl-C and SIGTERM);
-    delete_missing: delete from ComboCurve what this project wrote and the query no longer
-    returns, for every resource (`[resources.<name>] delete_missing` asks it for one; see
-    core.mirror for the guards); max_delete_fraction: the share of a resource's ledger a run
-    may delete; allow_mass_delete: delete even more than that.
+    limit: rows per resource at most (0: all); page_size: records per request (up to 1000 for
+    wells, 500 for ownership qualifiers, 20000 for daily and monthly productions; for
+    directional surveys the stations of a page, each survey one request), or "auto", the largest
+    the API takes; by default 100, and auto when every row is read (limit 0); resources: names
+    to sync (default: every query of the project); dry_run: read and check, send nothing, need
+    no credentials, and tell what a real run would send; concurrency: requests in flight;
+    rate_limit: requests a minute (None: no pacing); max_wait: seconds of back-off a run may
+    spend before failing; snapshot_dir: write parquet snapshots there; rejects_dir: where the
+    rejects file goes (default: <project>/rejects); state: the ledger's folder (default: the
+    project's `[state] path`, else <project>/.combocurve; False: no ledger, every record is
+    sent); full_refresh: send every record and refresh the ledger; stop: an Event that, once
+    set, ends the run after the current page, every row accounted for (the CLI sets it on Ctrl-C
+    and SIGTERM); delete_missing: delete from ComboCurve what this project wrote and the query
+    no longer returns, for every resource that can (`[resources.<name>] delete_missing` asks
+    it for one; see core.mirror for the guards); max_delete_fraction: the share of a
+    resource's ledger a run may delete; allow_mass_delete: delete even more than that.
     Returns a RunReport. Raises ProjectError or UsageError for an invalid project or option,
     LedgerError for a ledger that cannot be trusted or written, LockedError when another run
     of the project holds the ledger; never for a failing database or API, which the report
@@ -127,7 +138,7 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
     """
     policy = retry or RetryPolicy()
     if max_wait is not None:
-        policy = RetryPolicy(**{**policy.__dict__, "max_wait": float(max_wait)})
+        policy = RetryPolicy(**{**policy.__dict__, "max_wait": max_wait})
     if page_size is None:
         page_size = AUTO if limit == 0 else DEFAULT_PAGE_SIZE
     options = Options(limit=limit, page_size=page_size, dry_run=dry_run,
@@ -170,21 +181,28 @@ class Run:
         self.run_id, self.started_at = new_run_id(), now_utc()
         self.report = RunReport(self.run_id, dry_run=options.dry_run,
                                 rate_limit=options.rate_limit)
-        self.source = Source(project.connection,
-                             stream_hold_seconds=int(options.retry.max_wait) + 600)
+        self.redact = Redactor(project.named_secrets())  # defence in depth for every message
+        self.stop = options.stop or threading.Event()
+        self.source = Source(project.connection,  # the database may stall as long as the API
+                             stream_hold_seconds=int(options.retry.max_wait) + 600,
+                             stop=self.stop, stall_seconds=options.retry.max_wait)
         self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
                                               self.run_id)
+        if options.snapshot_dir is not None:  # the audit trail can be written, or nothing is sent
+            check_writable(options.snapshot_dir, "snapshot folder")
         self.deletions = AuditLines(self.rejects.path.with_name(f"{self.run_id}-deletions.jsonl")
                                     if self.rejects.path else None, keep=not self.rejects.path)
         self._well_ids: WellIds | None = None
-        self.stop = options.stop or threading.Event()
         self.client = None if options.dry_run else self._client()
         self.ledger: Ledger | None = None
         self.stopped: str | None = None  # why the rest of the run is skipped (401, a stop)
 
     def _client(self) -> ApiClient:
-        return ApiClient.for_project(self.project, retry=self.options.retry,
-                                     rate_limit=self.options.rate_limit,
+        """Reads (a survey found, a well's id) are paced as writes are: not at all when the
+        run sets no rate."""
+        rate = self.options.rate_limit
+        return ApiClient.for_project(self.project, retry=self.options.retry, rate_limit=rate,
+                                     read_rate=READ_QUOTA if rate else None,
                                      connections=self.options.concurrency, stopping=self.stop)
 
     def queries(self) -> list[Query]:
@@ -201,6 +219,8 @@ class Run:
             mappings = self.check_columns(queries)
             for query in queries:
                 mapping = mappings[query.resource.name]
+                if self.stop.is_set() and not self.stopped:  # before this resource began
+                    self.stopped = self.report.interrupted = STOPPED_ON_REQUEST
                 if self.stopped:
                     done = self._failed(query, f"not run: {self.stopped}")
                 elif isinstance(mapping, SourceError):
@@ -210,6 +230,8 @@ class Run:
                 else:
                     done = self.sync_resource(query, mapping)
                 self.report.resources.append(done)
+            if self.stop.is_set():  # also when the stop came while the last answers were awaited
+                self.report.interrupted = STOPPED_ON_REQUEST
         finally:
             self.close()
             RUN_ID.reset(run_id)
@@ -258,12 +280,6 @@ class Run:
             self._well_ids = WellIds.from_ledger(self.ledger, self.project.base_url)
         return self._well_ids
 
-    def redact(self, text: str) -> str:
-        """Defence in depth: no secret of the project survives in a message."""
-        for secret in self.project.secrets():
-            text = text.replace(secret, "***")
-        return text
-
     def _failed(self, query: Query, error: str, unreachable: bool = False) -> ResourceReport:
         return ResourceReport(query.resource.name, file=query.shown, errors=[error],
                               unreachable=unreachable)
@@ -272,41 +288,52 @@ class Run:
 
     def sync_resource(self, query: Query, mapping: dict) -> ResourceReport:
         resource = query.resource
-        report = ResourceReport(resource.name, file=query.shown)
+        settings = self.project.settings_for(resource.name)
+        report = ResourceReport(resource.name, file=query.shown, grouped=resource.grouped,
+                                notes=write_notes(resource, settings, mapping))
         began, started_at = time.monotonic(), now_utc()
         page_size = self.options.page_size_for(resource)
         if self.options.page_size not in (AUTO, page_size):
             log.info("%s: pages of %d rows, the API's maximum per request", resource.name,
                      page_size)
-        state = self._resource_state(query, mapping)
+        state = self._resource_state(query, mapping, settings)
         self._warn_if_long(query, page_size, state)
         pages = self.source.pages(query, limit=self.options.limit, page_size=page_size,
                                   since=self._since(state))
         snapshot = self._snapshot(resource.name, list(dict.fromkeys(mapping.values())))
-        upload = Uploads(self, query, report, snapshot, state)
-        batcher = Batcher(page_size, upload.submit)
-        changes = Changes(resource, state)
-        mirror = Mirror(self, query, mapping, state, report) \
-            if Mirror.wanted(self, resource) else None
-        query_failed = None
+        upload = Uploads(self, query, report, snapshot, state,
+                         self._writer(resource, settings, state))
+        flow = Flow(query, mapping, report, Changes(resource, state),
+                    Batcher(page_size, upload.submit), assembly(resource, mapping),
+                    Mirror(self, query, mapping, state, report)
+                    if Mirror.wanted(self, resource) else None)
         bar = self._progress_bar(resource.name)
+        read_to_end, query_failed = False, None
         try:
             with closing(iter(pages)) as page_iterator:
                 for number, page in enumerate(page_iterator, 1):
-                    self._read_page(query, mapping, report, changes, batcher, number, page,
-                                    mirror)
+                    self._read_page(flow, number, page)
                     bar.update(len(page))
                     if self.stop.is_set():
                         self._stopped_by_request(report, upload)
+                    self._keep_audit_trail(report, upload, snapshot)
                     if upload.stop_reason:
                         break
+                else:
+                    read_to_end = True
         except SourceError as exc:
-            report.errors.append(self.redact(str(exc)))
-            report.unreachable = exc.unreachable
-            query_failed = "the query failed"
+            if self.stop.is_set():  # the query was cancelled because the run was stopped
+                self._stopped_by_request(report, upload)
+            else:
+                report.errors.append(self.redact(str(exc)))
+                report.unreachable = exc.unreachable
+                query_failed = "the query failed"
         finally:
-            try:
-                batcher.flush()  # rows read before a failure or a stop are still accounted for
+            try:  # rows read before a failure or a stop are still accounted for
+                ending = "limit" if pages.more_available else "end" if read_to_end \
+                    else "stopped"
+                self._sort(flow, flow.assembly.finish(ending))
+                flow.batcher.flush()
             finally:
                 upload.finish()
                 bar.close()
@@ -314,19 +341,19 @@ class Run:
             report.seconds = time.monotonic() - began
             if snapshot is not None:
                 report.snapshot_file = str(snapshot.close())
+            self._keep_audit_trail(report, upload, snapshot)
             if (report.rejected or report.not_sent) and self.rejects.path:
                 report.rejects_file = str(self.rejects.path)
-        if mirror is not None:
-            mirror.finish(changes.seen, refusal=query_failed or self._incomplete(
-                report, upload, pages.more_available))
+        if flow.mirror is not None:
+            flow.mirror.finish(flow.changes.seen, refusal=query_failed or self._incomplete(
+                upload, pages.more_available))
         if not upload.ledger_failed:
             self._finish_state(state, report, started_at)
         if upload.auth_failed:
             self.stopped = "the run stopped at the API's 401 answer"
         return report
 
-    def _incomplete(self, report: ResourceReport, upload: Uploads,
-                    more_available: bool) -> str | None:
+    def _incomplete(self, upload: Uploads, more_available: bool) -> str | None:
         """Why the run cannot tell what the query no longer returns, if it cannot."""
         if more_available:
             return (f"the read was cut by --limit {self.options.limit:,}, so rows beyond it "
@@ -335,36 +362,62 @@ class Run:
             return f"the resource did not run to its end ({self.stopped or upload.stop_reason})"
         return None
 
-    def _read_page(self, query: Query, mapping: dict, report: ResourceReport,
-                   changes: Changes, batcher: Batcher, number: int, page,
-                   mirror: Mirror | None = None) -> None:
-        """One page: rejected rows written out, duplicates too, the rest sorted and queued."""
+    def _read_page(self, flow: "Flow", number: int, page) -> None:
+        """One page: rejected rows written out, the rest assembled, sorted and queued."""
+        query, report = flow.query, flow.report
         report.rows_read += len(page)
-        checked = normalise(page, query.resource, mapping)
-        if mirror is not None:
-            mirror.keep(page, [reject.row for reject in checked.rejects])
+        checked = normalise(page, query.resource, flow.mapping)
+        if flow.mirror is not None:  # a row refused still exists at the source: it stays
+            flow.mirror.keep(page, [reject.row for reject in checked.rejects])
         for reject in checked.rejects:
             self.reject(report, query, reject.row, number, "rejected", reject.reason,
                         reject.fields, page.loc[reject.row].to_dict())
-        found = changes.sort(number, page, checked.records)
-        for row, earlier in found.duplicates:
-            self.reject(report, query, row, number, "rejected",
-                        f"duplicate: same {query.resource.noun} as row {earlier}, sent earlier "
-                        "in this run", ["duplicate"], page.loc[row].to_dict())
+        rejected, unchanged = report.rejected, report.unchanged
+        self._sort(flow, flow.assembly.add(number, page, checked))
+        log.debug("%s: page %d read, %d rows, %d rejected before sending, %d unchanged",
+                  query.resource.name, number, len(page), report.rejected - rejected +
+                  len(checked.rejects), report.unchanged - unchanged)
+
+    def _sort(self, flow: "Flow", assembled: Assembled | None) -> None:
+        """Assembled records: refusals and duplicates written out, the rest sorted against
+        the ledger and queued."""
+        if assembled is None:
+            return
+        query, report = flow.query, flow.report
+        report.rows_read -= assembled.unread
+        for refused in assembled.refused:
+            self.reject(report, query, refused.row, refused.page, refused.outcome,
+                        refused.reason, refused.fields, refused.values)
+        found = flow.changes.sort(assembled)
+        for position, earlier in found.duplicates:
+            row = int(assembled.records.index[position])
+            self.reject(report, query, row, int(assembled.pages[position]), "rejected",
+                        duplicate_reason(query.resource, earlier), ["duplicate"],
+                        assembled.sources.loc[row].to_dict())
         report.new += found.new
         report.changed += found.changed
         report.unchanged += found.unchanged
-        batcher.add(found.to_send)
-        log.debug("%s: page %d read, %d rows, %d rejected before sending, %d unchanged",
-                  query.resource.name, number, len(page),
-                  len(checked.rejects) + len(found.duplicates), found.unchanged)
+        flow.batcher.add(found.to_send)
 
-    def _resource_state(self, query: Query, mapping: dict) -> ResourceState | None:
+    def _writer(self, resource, settings: ResourceSettings, state: ResourceState | None):
+        """What makes the resource's requests: records PUT (or PATCH), or surveys one by one,
+        with the ComboCurve ids the ledger holds (none are needed in a dry run)."""
+        if not resource.grouped:
+            return RecordsWriter(resource, settings.write.upper())
+        if self.client is None or self.ledger is None:
+            return SurveyWriter(resource, {}, {})
+        wells = self.ledger.records(self.project.base_url, "wells")
+        return SurveyWriter(resource, survey_ids(state.held()), well_ids(wells))
+
+    def _resource_state(self, query: Query, mapping: dict,
+                        settings: ResourceSettings) -> ResourceState | None:
         """What the ledger holds for this resource; says so when every record goes again."""
         if self.ledger is None:
             return None
         fingerprint = {"mapping": {column: field.name for column, field in mapping.items()},
                        "normalisation": NORMALISATION_VERSION, "hashing": HASH_CANARY}
+        if settings.write != query.resource.writes[0]:  # PATCH sends what PUT would not clear
+            fingerprint["write"] = settings.write
         state = self.ledger.resource(self.project.base_url, query.resource.name, fingerprint,
                                      full_refresh=self.options.full_refresh)
         if state.stale:
@@ -392,16 +445,36 @@ class Run:
 
     def _stopped_by_request(self, report: ResourceReport, upload: Uploads) -> None:
         """The caller asked to stop: what is in flight ends, what is left is not read."""
-        self.stopped = self.report.interrupted = "the run was stopped on request"
+        self.stopped = self.report.interrupted = STOPPED_ON_REQUEST
         report.errors.append(f"stopped on request after {report.rows_read:,} rows read; the "
                              "rest of the query was not read")
         upload.halt("not sent: the run was stopped on request")
 
+    def _keep_audit_trail(self, report: ResourceReport, upload: "Uploads", snapshot) -> None:
+        """Rejects reach the disk once a page; once they (or the snapshot) cannot, nothing
+        more is sent and the run says why (the summary and report are still written)."""
+        failure = self.rejects.flush() or (snapshot.failed if snapshot is not None else None)
+        if failure and self.stopped != AUDIT_TRAIL_LOST:
+            self.stopped = AUDIT_TRAIL_LOST
+            report.errors.append(f"{self.redact(failure)}; nothing more was sent")
+            upload.halt(f"not sent: {failure}")
+
     def _warn_if_long(self, query: Query, page_size: int, state: ResourceState | None) -> None:
         """Say before starting when the page size and the quota imply a run of minutes. The
-        rows are the limit, else what the ledger knows of the resource; no query is counted."""
+        rows are the limit, else what the ledger knows of the resource; no query is counted.
+        A grouped resource takes one request per well: the surveys the ledger knows, else at
+        most one per row of the limit."""
         rate, resource = self.options.rate_limit, query.resource
-        rows = self.options.limit or (state.known if state is not None else 0)
+        known = state.known if state is not None else 0
+        rows = self.options.limit or known
+        if resource.grouped and not self.options.dry_run and rate:
+            wells = known or self.options.limit
+            if wells > rate:
+                what = f"{wells:,} surveys in the ledger" if known else f"up to {wells:,} wells"
+                log.warning("%s: one request per well (a survey is one document): %s at %d "
+                            "requests a minute take about %s", resource.name, what, rate,
+                            duration(wells / rate * 60))
+            return
         if self.options.dry_run or not rate or not rows or -(-rows // page_size) <= rate:
             return
         message = (f"{resource.name}: up to {rows:,} rows at {page_size} per request and {rate} "
@@ -432,6 +505,41 @@ class Run:
 
     def _progress_bar(self, name: str):
         return _ProgressBar(name, self.options.limit) if self.options.progress else _NoBar()
+
+
+@dataclass
+class Flow:
+    """One resource's way through a run: its query and column mapping, its report, and the
+    steps its records take (assembled, sorted against the ledger, gathered into requests)."""
+
+    query: Query
+    mapping: dict
+    report: ResourceReport
+    changes: Changes
+    batcher: Batcher
+    assembly: object  # core.assembly: Flat, KeyLimit or Groups
+    mirror: Mirror | None = None  # mirror deletions, when asked for
+
+
+def duplicate_reason(resource, earlier: int) -> str:
+    if resource.grouped:
+        return (f"duplicate: this well's stations came before, from row {earlier}; ORDER BY "
+                "the well so that each survey's stations come together")
+    return f"duplicate: same {resource.noun} as row {earlier}, sent earlier in this run"
+
+
+def write_notes(resource, settings: ResourceSettings, mapping: dict) -> list[str]:
+    """What a user must know of how the resource is written: a PUT of wells replaces each
+    well, clearing every writable field the query leaves out."""
+    if "patch" not in resource.writes or settings.write != "put":
+        return []
+    sent = {f.name for f in mapping.values()}
+    left_out = [name for name in resource.fields if name not in sent | IDENTITY_FIELDS]
+    if not left_out:
+        return []
+    return [f"written with PUT, which replaces each well: the {len(left_out)} writable fields "
+            f"the query leaves out are cleared in ComboCurve for every well sent "
+            f"([resources.{resource.name}] write = \"patch\" leaves them as they are)"]
 
 
 class _ProgressBar:

@@ -7,6 +7,7 @@ that names the folder, file or key at fault and says what to do about it.
 import dataclasses
 import difflib
 import logging
+import math
 import os
 import re
 import tomllib
@@ -16,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+from . import sqltext
 from .credentials import Secret, ServiceAccount
 from .errors import ProjectError
 from .resources import FILE_ALIASES, RESOURCES, Resource, resource_for_file
@@ -29,7 +31,8 @@ DEFAULT_BASE_URL = "https://test-api.combocurve.com"
 PUBLIC_TEST_API_KEY = "AIzaSyCtjb6vep5dWTyrQNvoVBkKYWBH3WeGG2E"
 DEFAULT_PORTS = {"mysql": 3306, "postgres": 5432, "sqlserver": 1433}
 SERVER_KEYS = {"host", "port", "user", "password", "database", "options", "connect_timeout"}
-SQLSERVER_DRIVERS = ("pymssql", "odbc")  # [sqlserver] driver: pymssql (default) or pyodbc
+# `driver = "..."` in [mysql] or [sqlserver]: the first is the default (see sources/drivers.py)
+DRIVER_NAMES = {"mysql": ("pymysql", "mysqlclient", "mariadb"), "sqlserver": ("pymssql", "odbc")}
 SQLITE_KEYS = {"database", "attach"}
 CONNECTION_TYPES = (*DEFAULT_PORTS, "sqlite")
 COMBOCURVE_KEYS = {"base_url", "api_key", "token", "service_account", "proxy", "ca_bundle"}
@@ -43,6 +46,9 @@ STATE_FOLDER = ".combocurve"  # the ledger's default home, inside the project
 ENV_OVERRIDES = {"base_url": "COMBOCURVE_BASE_URL", "api_key": "COMBOCURVE_API_KEY",
                  "token": "COMBOCURVE_TOKEN", "service_account": "COMBOCURVE_SERVICE_ACCOUNT"}
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+MAX_CONNECT_TIMEOUT = 3600  # seconds: more is a typo (or infinity), not a setting
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+_HOST_NAME = re.compile(r"(?!-)[\w-]{1,63}(?<!-)(\.(?!-)[\w-]{1,63}(?<!-))*\.?")
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ class Connection:
     options: dict = field(default_factory=dict)
     connect_timeout: float = 10.0
     attach: dict = field(default_factory=dict)  # sqlite: schema name -> database file
-    driver: str | None = None  # sqlserver: "odbc" for pyodbc (no user: Windows login)
+    driver: str | None = None  # mysql: a C driver; sqlserver: "odbc" (no user: Windows login)
 
     def describe(self) -> str:
         """`mysql 127.0.0.1:3306/global`: how messages name this database, with no secret."""
@@ -78,12 +84,13 @@ class Credentials:
     def complete(self) -> bool:
         return self.api_key is not None and (self.token or self.service_account) is not None
 
-    def secrets(self) -> list[str]:
-        """Every secret value, so that outgoing text can be checked for them."""
-        found = [self.api_key, self.token]
+    def named_secrets(self) -> dict[str, str]:
+        """Every secret value by its name, so that outgoing text can be checked for them."""
+        found = {"API key": self.api_key, "token": self.token}
         if self.service_account:
-            found += [self.service_account.private_key, self.service_account.private_key_id]
-        return [s.reveal() for s in found if s is not None and s.reveal()]
+            found |= {"service account private key": self.service_account.private_key,
+                      "service account private key id": self.service_account.private_key_id}
+        return {name: s.reveal() for name, s in found.items() if s is not None and s.reveal()}
 
 
 @dataclass(frozen=True)
@@ -98,11 +105,12 @@ class Network:
     ca_bundle: Path | None = None
     system_trust: bool = False
 
-    def secrets(self) -> list[str]:
+    def named_secrets(self) -> dict[str, str]:
         if self.proxy is None:
-            return []
+            return {}
         password = urlsplit(self.proxy.reveal()).password
-        return [self.proxy.reveal()] + ([password] if password else [])
+        return {"proxy URL": self.proxy.reveal()} | ({"proxy password": password}
+                                                     if password else {})
 
 
 @dataclass(frozen=True)
@@ -116,8 +124,9 @@ class NotifySettings:
     ping_url: Secret | None = None  # healthchecks style: /start, the URL itself, /fail
     timeout: float = 10.0  # seconds: per delivery, and the wait for them at the end
 
-    def secrets(self) -> list[str]:
-        return [url.reveal() for url in (self.webhook, self.ping_url) if url is not None]
+    def named_secrets(self) -> dict[str, str]:
+        return {name: url.reveal() for name, url in (("webhook URL", self.webhook),
+                                                     ("ping URL", self.ping_url)) if url}
 
 
 def shown_path(file: Path) -> str:
@@ -184,7 +193,7 @@ class Project:
         return self.state.folder
 
     def with_base_url(self, base_url: str) -> "Project":
-        return dataclasses.replace(self, base_url=base_url.rstrip("/"))
+        return dataclasses.replace(self, base_url=check_base_url(base_url, "--base-url"))
 
     def require_credentials(self) -> None:
         if not self.credentials.complete:
@@ -194,9 +203,14 @@ class Project:
                 "in the environment (a dry run needs none)")
 
     def secrets(self) -> list[str]:
+        return list(self.named_secrets().values())
+
+    def named_secrets(self) -> dict[str, str]:
+        """Every secret of the project by what it is ("database password", "token"...)."""
         password = self.connection.password
-        return (self.credentials.secrets() + ([password.reveal()] if password else [])
-                + self.network.secrets() + self.notify.secrets())
+        return (self.credentials.named_secrets()
+                | ({"database password": password.reveal()} if password else {})
+                | self.network.named_secrets() | self.notify.named_secrets())
 
 
 def load_project(project_dir=None, *, require_credentials: bool = True,
@@ -218,6 +232,7 @@ def load_project(project_dir=None, *, require_credentials: bool = True,
                          *CONNECTION_TYPES}, "",
                 config_file)
     connection = _connection(config, config_file, folder)
+    _check_code(queries, connection.type)
     base_url, credentials = _combocurve(config, config_file, folder, base_url)
     project = Project(folder, connection, base_url, credentials, queries,
                       _state(config, config_file, folder),
@@ -230,27 +245,66 @@ def load_project(project_dir=None, *, require_credentials: bool = True,
 
 
 def _find_queries(folder: Path) -> tuple[Query, ...]:
-    files = sorted((folder / "resources").glob("*.sql"))
+    """The `.sql` files of resources/, matched in any letter case (WELLS.SQL feeds wells)."""
+    resources = folder / "resources"
+    try:
+        files = sorted(resources.iterdir()) if resources.is_dir() else []
+    except OSError as exc:
+        raise ProjectError(f"{resources}: cannot list the folder ({exc.strerror})") from None
     by_resource: dict[str, Query] = {}
     for file in files:
-        resource = resource_for_file(file.stem)
+        if file.suffix.lower() != ".sql":  # notes, editor backups (wells.sql~)
+            continue
+        resource = resource_for_file(file.stem.lower())
         if resource is None:
             names = ", ".join(f"{n}.sql" for n in [*RESOURCES, *FILE_ALIASES])
             raise ProjectError(f"{file}: unknown resource '{file.stem}'; supported: {names}")
         if resource.name in by_resource:
             raise ProjectError(f"{file}: resource '{resource.name}' is already read from "
                                f"{by_resource[resource.name].file.name}; keep one of the two")
-        sql = file.read_text(encoding="utf-8-sig").strip().rstrip(";").strip()
-        if not sql:
+        sql = read_text(file, "query").strip()
+        if not sql.strip(" \t\r\n;"):
             raise ProjectError(f"{file}: the file is empty; write the SELECT for {resource.name}")
         by_resource[resource.name] = Query(resource, file, sql)
     return tuple(by_resource[name] for name in RESOURCES if name in by_resource)
 
 
-def _read_toml(config_file: Path) -> dict:
+def read_text(file: Path, what: str) -> str:
+    """A project file's text (UTF-8, a byte-order mark allowed), or a ProjectError saying why
+    it cannot be read: a folder, a dangling link, a device, UTF-16, bytes that are not UTF-8."""
+    if not file.is_file():
+        if file.is_symlink() and not file.exists():
+            why = f"a link to {os.readlink(file)}, which does not exist"
+        elif file.is_dir():
+            why = f"a folder, not a {what} file"
+        else:
+            why = f"not a regular {what} file"
+        raise ProjectError(f"{file}: {why}")
     try:
-        with config_file.open("rb") as handle:
-            return tomllib.load(handle)
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ProjectError(f"{file}: cannot read the {what} file ({exc.strerror})") from None
+    if data.startswith(_UTF16_MARKS):
+        raise ProjectError(f"{file}: saved as UTF-16; save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")  # Windows editors may start the file with a BOM
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ProjectError(f"{file}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+                           f"{line}); save it as UTF-8") from None
+
+
+def _check_code(queries: tuple[Query, ...], kind: str) -> None:
+    for query in queries:
+        if sqltext.only_comments(query.sql, kind):
+            raise ProjectError(f"{query.file}: holds only comments; write the SELECT for "
+                               f"{query.resource.name}")
+
+
+def _read_toml(config_file: Path) -> dict:
+    text = read_text(config_file, "configuration")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"{config_file}: invalid TOML: {exc}") from None
 
@@ -306,16 +360,16 @@ def _connection(config: dict, config_file: Path, folder: Path) -> Connection:
         raise ProjectError(f"{config_file}: [connection] type '{kind}' is not supported; "
                            f"use one of {', '.join(CONNECTION_TYPES)}")
     table = _section(config, kind, config_file, required=True)
-    allowed = SERVER_KEYS | ({"driver"} if kind == "sqlserver" else set())
+    allowed = SERVER_KEYS | ({"driver"} if kind in DRIVER_NAMES else set())
     _check_keys(table, SQLITE_KEYS if kind == "sqlite" else allowed, kind, config_file)
     values = {k: _expand(v, f"[{kind}] {k}", config_file) for k, v in table.items()}
     if kind == "sqlite":
         return _sqlite_connection(values, config_file, folder)
 
     driver = values.get("driver")
-    if driver is not None and driver not in SQLSERVER_DRIVERS:
-        raise ProjectError(f"{config_file}: [sqlserver] driver '{driver}' is not one of "
-                           f"{', '.join(SQLSERVER_DRIVERS)}")
+    if driver is not None and driver not in DRIVER_NAMES[kind]:
+        raise ProjectError(f"{config_file}: [{kind}] driver '{driver}' is not one of "
+                           f"{', '.join(DRIVER_NAMES[kind])}")
     windows_login = driver == "odbc" and not values.get("user")  # Trusted_Connection
     for key in ("host",) if windows_login else ("host", "user"):
         if not isinstance(values.get(key), str) or not values[key]:
@@ -328,22 +382,58 @@ def _connection(config: dict, config_file: Path, folder: Path) -> Connection:
         raise ProjectError(f"{config_file}: [{kind}] options must be a table of driver options")
     return Connection(
         type=kind, host=values["host"], user=values.get("user") or None, driver=driver,
-        port=_number(values.get("port", DEFAULT_PORTS[kind]), f"[{kind}] port", config_file, int),
+        port=_port(values.get("port", DEFAULT_PORTS[kind]), f"[{kind}] port", config_file),
         password=Secret(values["password"]) if values.get("password") else None,
         database=values.get("database") or None,
         options={k: _expand(v, f"[{kind}.options] {k}", config_file) for k, v in options.items()},
-        connect_timeout=_number(values.get("connect_timeout", 10), f"[{kind}] connect_timeout",
-                                config_file, float))
+        connect_timeout=_seconds(values.get("connect_timeout", 10), f"[{kind}] connect_timeout",
+                                 config_file))
 
 
-def _number(value, where: str, config_file: Path, kind: type):
+def _port(value, where: str, config_file: Path) -> int:
+    """A TCP port: a whole number from 1 to 65535 (digits from a ${VAR} are fine)."""
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and text.isascii() and text.isdigit():
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ProjectError(f"{config_file}: {where} must be a whole number from 1 to 65535, "
+                           f"not {value!r}")
+    return value
+
+
+def _seconds(value, where: str, config_file: Path) -> float:
+    """A duration in seconds: above 0, finite and at most MAX_CONNECT_TIMEOUT."""
     try:
-        number = kind(value)
+        number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):
-        number = None
-    if number is None or number <= 0 or isinstance(value, bool):
-        raise ProjectError(f"{config_file}: {where} must be a positive number, not {value!r}")
+        number = math.nan
+    if not 0 < number <= MAX_CONNECT_TIMEOUT:  # also refuses NaN and infinity
+        raise ProjectError(f"{config_file}: {where} must be a number of seconds above 0 and at "
+                           f"most {MAX_CONNECT_TIMEOUT}, not {value!r}")
     return number
+
+
+def check_base_url(url: str, where: str) -> str:
+    """The API base URL without its trailing slash; a ProjectError naming `where` when it is no
+    plain http(s) URL (a bad port or bracket, a user name or password, a query)."""
+    base_url = url.strip().rstrip("/")
+    hint = "an http(s) URL such as https://test-api.combocurve.com"
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 - a port out of range or not a number raises here
+    except ValueError as exc:
+        raise ProjectError(f"{where} '{base_url}' is not {hint} ({exc})") from None
+    if parts.username is not None or parts.password is not None:  # never echo credentials
+        raise ProjectError(f"{where} holds a user name or password; give only the scheme, host "
+                           "and port, and the credentials in [combocurve]")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProjectError(f"{where} '{base_url}' is not {hint}")
+    if "[" not in parts.netloc and not _HOST_NAME.fullmatch(parts.hostname):
+        raise ProjectError(f"{where} '{base_url}' is not {hint} (the host '{parts.hostname}' "
+                           "is not a valid name)")
+    if parts.query or parts.fragment:
+        raise ProjectError(f"{where} '{base_url}' is not {hint} (no ?query or #fragment)")
+    return base_url
 
 
 def _sqlite_connection(values: dict, config_file: Path, folder: Path) -> Connection:
@@ -421,12 +511,13 @@ def _since(value, config_file: Path) -> datetime | None:
 def _combocurve(config: dict, config_file: Path, folder: Path, base_url_override):
     table = _section(config, "combocurve", config_file, required=False)
     _check_keys(table, COMBOCURVE_KEYS, "combocurve", config_file)
-    values = {}
+    values, origins = {}, {}  # origins: how messages name where each value came from
     for key in ENV_OVERRIDES:
         env = os.environ.get(ENV_OVERRIDES[key])
         if env:
-            values[key] = env
+            values[key], origins[key] = env, ENV_OVERRIDES[key]
             continue
+        origins[key] = f"{config_file}: [combocurve] {key}"
         if not isinstance(table.get(key, ""), str):
             raise ProjectError(f"{config_file}: [combocurve] {key} must be a string")
         try:
@@ -434,22 +525,36 @@ def _combocurve(config: dict, config_file: Path, folder: Path, base_url_override
                                   missing_ok=True)
         except LookupError:
             values[key] = None  # an unset credential is "no credential", checked later
-    base_url = (base_url_override or values["base_url"] or DEFAULT_BASE_URL).rstrip("/")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ProjectError(f"{config_file}: [combocurve] base_url '{base_url}' is not an "
-                           "http(s) URL such as https://test-api.combocurve.com")
+    if base_url_override:
+        base_url = check_base_url(base_url_override, "--base-url")
+    elif values["base_url"]:
+        base_url = check_base_url(values["base_url"], origins["base_url"])
+    else:
+        base_url = DEFAULT_BASE_URL
     account = None
     if values["service_account"]:
         account = ServiceAccount.load(folder / values["service_account"])
-    if not values["api_key"] and base_url == DEFAULT_BASE_URL:
+    api_key, token = (_header_secret(values[k], origins[k]) for k in ("api_key", "token"))
+    if not api_key and base_url == DEFAULT_BASE_URL:
         log.debug("no API key given: using ComboCurve's public test API key for %s", base_url)
-        values["api_key"] = PUBLIC_TEST_API_KEY
-    credentials = Credentials(
-        api_key=Secret(values["api_key"]) if values["api_key"] else None,
-        token=Secret(values["token"]) if values["token"] else None,
-        service_account=account)
+        api_key = PUBLIC_TEST_API_KEY
+    credentials = Credentials(api_key=Secret(api_key) if api_key else None,
+                              token=Secret(token) if token else None, service_account=account)
     return base_url, credentials
+
+
+def _header_secret(value: str | None, where: str) -> str | None:
+    """An API key or token as an HTTP header can carry it. Surrounding blanks and line breaks
+    (a file or a secret store often adds one) are trimmed; anything else that is not visible
+    ASCII is refused, without showing the value, which the HTTP library would have put whole
+    into its error message."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value and not (value.isascii() and value.isprintable() and " " not in value):
+        raise ProjectError(f"{where} holds a space, a line break, a control or a non-ASCII "
+                           "character inside; copy the value again")
+    return value
 
 
 def _network(config: dict, config_file: Path, folder: Path) -> Network:
@@ -503,8 +608,8 @@ def _notify(config: dict, config_file: Path) -> NotifySettings:
             or not 0 <= threshold < 1:
         raise ProjectError(f"{config_file}: [notify] rejects_threshold is a share of the rows "
                            f"read, from 0 to below 1 (0.01 is 1%), not {threshold!r}")
-    timeout = _number(table.get("timeout", NotifySettings.timeout), "[notify] timeout",
-                      config_file, float)
+    timeout = _seconds(table.get("timeout", NotifySettings.timeout), "[notify] timeout",
+                       config_file)
     return NotifySettings(urls["webhook"], kind, tuple(on), float(threshold), urls["ping_url"],
                           timeout)
 

@@ -33,6 +33,8 @@ class ResourceReport:
     rejects_file: str | None = None
     snapshot_file: str | None = None
     unreachable: bool = False  # it failed because its database or the API never answered
+    grouped: bool = False  # rows are stations, sent as one survey a request
+    notes: list[str] = field(default_factory=list)  # how it is written, for the dry run
     # mirror deletions: records this project wrote that the query no longer returns
     deleted: int = 0  # ... deleted from ComboCurve (and from the ledger)
     would_delete: int = 0  # dry run: ... that a real run deletes
@@ -134,16 +136,18 @@ class RunReport:
 
     def _plan(self, r: ResourceReport) -> str:
         """What a real run would do for a resource, and how long the quota makes it."""
-        plan = (f"{r.name}: a real run sends {r.would_send:,} records ({r.new:,} new, "
-                f"{r.changed:,} changed; {r.unchanged:,} unchanged, {r.rejected:,} rejected) in "
-                f"{r.requests:,} requests")
+        what = f"{r.would_send:,} station rows as {r.requests:,} surveys" if r.grouped else \
+            f"{r.would_send:,} records"
+        plan = (f"{r.name}: a real run sends {what} ({r.new:,} new, {r.changed:,} changed; "
+                f"{r.unchanged:,} unchanged, {r.rejected:,} rejected) in {r.requests:,} "
+                f"requests{', one per well' if r.grouped else ''}")
         if self.rate_limit and r.requests:
             plan += f", about {duration(r.requests / self.rate_limit * 60)} of quota at " \
                     f"{self.rate_limit} requests a minute"
         if r.would_delete:
             plan += f", and deletes {counted(r.would_delete, 'record')} in " \
                     f"{counted(r.delete_requests, 'DELETE request')}"
-        return plan
+        return "\n".join([plan, *(f"{r.name}: {note}" for note in r.notes)])
 
 
 def table(rows: list[tuple[str, ...]]) -> list[str]:

@@ -2,13 +2,15 @@
 
 One file per resource per run, `<run_id>-<resource>.parquet`, with an explicit schema taken from
 the resource's fields (so an all-null page cannot change a column's type), written to a
-`.part` file and renamed once complete. pyarrow is imported only when a snapshot is asked for.
+`.part` file and renamed once complete. A write that fails (a disk that fills) sets `failed`,
+which stops the run from sending more, and leaves the incomplete file under its `.part` name.
+pyarrow is imported only when a snapshot is asked for.
 """
 
 import os
 from pathlib import Path
 
-from .resources import BOOLEAN, DATE, NUMBER, Field
+from .resources import BOOLEAN, DATE, MONTH, NUMBER, Field
 
 ROW_GROUP_ROWS = 65_536  # big row groups: one per page is several times slower to write and read
 
@@ -19,7 +21,7 @@ class Snapshot:
         import pyarrow.parquet as pq
 
         self._pa, self._pq = pa, pq
-        types = {NUMBER: pa.float64(), DATE: pa.date32(), BOOLEAN: pa.bool_()}
+        types = {NUMBER: pa.float64(), DATE: pa.date32(), MONTH: pa.date32(), BOOLEAN: pa.bool_()}
         self.fields = [f.name for f in fields]
         self.schema = pa.schema(
             [("run_id", pa.string()), ("page", pa.int32()), ("row", pa.int64())]
@@ -33,10 +35,13 @@ class Snapshot:
         self._run_id = run_id
         self._buffer: dict[str, list] = {name: [] for name in self.schema.names}
         self._buffered = 0
+        self.failed: str | None = None  # why the file cannot be written, once it cannot
 
     def add(self, records, pages, outcomes=None) -> None:
         """Add sent records (a normalised frame), the page each was read in, and, unless a dry
         run, their outcomes."""
+        if self.failed:
+            return
         count = len(records)
         columns = self._buffer
         columns["run_id"] += [self._run_id] * count
@@ -53,14 +58,20 @@ class Snapshot:
             self._flush()
 
     def close(self) -> Path:
-        """Write what is buffered and put the file in place."""
+        """Write what is buffered and put the file in place; the `.part` file's path when it
+        could not be completed."""
         self._flush()
-        self._writer.close()
-        os.replace(self._part, self.path)
-        return self.path
+        try:
+            self._writer.close()
+            if not self.failed:
+                os.replace(self._part, self.path)
+                return self.path
+        except OSError as exc:
+            self._fail(exc)
+        return self._part
 
     def _flush(self) -> None:
-        if not self._buffered:
+        if not self._buffered or self.failed:
             return
         pa = self._pa
         arrays = []
@@ -70,7 +81,13 @@ class Snapshot:
                 arrays.append(pa.array(values, pa.string()).cast(pa.date32()))
             else:
                 arrays.append(pa.array(values, column.type))
-        self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema),
-                                 row_group_size=ROW_GROUP_ROWS)
         self._buffer = {name: [] for name in self.schema.names}
         self._buffered = 0
+        try:
+            self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema),
+                                     row_group_size=ROW_GROUP_ROWS)
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        self.failed = f"cannot write the snapshot {self._part}: {exc.strerror or exc}"

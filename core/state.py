@@ -9,17 +9,19 @@ different tenants: the base URL is part of the key.
 
 Storage (`<state>/ledger.sqlite`, SQLite in WAL mode), chosen by measurement: upserting a
 million random keys into a SQLite B-tree took 10 to 27 s, far too slow for a first full sync.
-So each resource has a columnar *snapshot* (one Arrow IPC stream, zstd, in a blob: about
-17 MB and 0.03 s to read per million keys) and an append-only *log* with one row per accepted
-request (its records as the same columns). Loading merges the two with numpy; when the log
-has grown, it is folded into a new snapshot in the transaction that empties it.
+So each resource has a columnar *snapshot* (Arrow IPC streams, zstd, in blobs of 65,536
+rows: about 30 MB per million keys, its hashes read in 0.03 s) and an append-only *log* with
+one row per accepted request (its records as the same columns). Loading merges the two with
+numpy, reading only the hash columns; when the log has grown, it is folded into a new
+snapshot, a part at a time, in the transaction that empties it, when the resource next starts
+(while memory is low, not at the end of a big run).
 
 Tables: `meta` (format, version), `runs`, `resources` (fingerprint, last runs),
 `snapshots`, `log`, `verifications`. The columns of a snapshot or log entry: key_hash,
 record_hash, run, accepted_at and the identity fields of the resource (dataSource, chosenID,
 date...), and combocurve_id where the answer gave one. A log entry of records deleted from
 ComboCurve (mirror deletions) holds their keys; loading drops them. `verifications` keeps,
-per resource, what the last verify saw in ComboCurve (see core.verify): when it started, what
+per resource, what the last verify saw in ComboCurve (core.verification): when it started, what
 it compared, and a hash of each record it found.
 
 One run at a time: an OS lock on `<state>/run.lock` (filelock: the OS drops it when the
@@ -56,6 +58,8 @@ COMPACT_AT = 0.25  # fold the log into the snapshot once it holds this share of 
 MIN_COMPACT = 50_000  # ...but never for fewer records than this
 _IPC = ipc.IpcWriteOptions(compression="zstd")
 _SNAPSHOT, _ACCEPTED, _DELETED = 0, 1, 2  # the kinds of stored tables, in the order they apply
+_PART = 65_536  # rows of a snapshot part: a fold holds one part at a time, never a whole copy
+_LEADING = ("key_hash", "record_hash", "run", "accepted_at")  # the first columns of every table
 
 _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,8 +68,9 @@ CREATE TABLE runs (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, started_
 CREATE TABLE resources (id INTEGER PRIMARY KEY, base_url TEXT NOT NULL, name TEXT NOT NULL,
                         fingerprint TEXT, since TEXT, last_run TEXT, last_success TEXT,
                         UNIQUE (base_url, name));
-CREATE TABLE snapshots (resource INTEGER PRIMARY KEY REFERENCES resources (id),
-                        records INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE snapshots (resource INTEGER NOT NULL REFERENCES resources (id),
+                        part INTEGER NOT NULL, records INTEGER NOT NULL, data BLOB NOT NULL,
+                        PRIMARY KEY (resource, part));
 CREATE TABLE log (seq INTEGER PRIMARY KEY, resource INTEGER NOT NULL REFERENCES resources (id),
                   records INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
                   data BLOB NOT NULL);
@@ -218,11 +223,15 @@ class Ledger:
             resource_id, stored, since = row[0], row[1], row[2]
             stale = "--full-refresh" if full_refresh else fingerprint_change(
                 json.loads(stored) if stored else None, fingerprint)
+            if stale and self.writable:
+                self._forget_hashes(resource_id, fingerprint)
+            elif self.writable and self._log_has_grown(resource_id):
+                with self._transaction():
+                    self._fold(resource_id)
+                pa.default_memory_pool().release_unused()  # before the run needs its memory
             keys, hashes = self._load_hashes(resource_id)
             if stale:
                 hashes = np.full(len(keys), UNKNOWN_HASH, dtype=np.uint64)
-                if self.writable:
-                    self._forget_hashes(resource_id, fingerprint)
         return ResourceState(self, resource_id, name, keys, hashes,
                              datetime.fromisoformat(since) if since else None, stale)
 
@@ -234,37 +243,62 @@ class Ledger:
 
     def _merged(self, resource_id: int, columns=None) -> pa.Table:
         """Snapshot and log as one table, one row per live key, in key order."""
+        whole, keep = self._folded(resource_id, columns)
+        return whole if keep is None else whole.take(pa.array(keep))
+
+    def _folded(self, resource_id: int, columns=None) -> tuple[pa.Table, np.ndarray | None]:
+        """Every stored table of a resource as one (chunked, not copied), and the positions of
+        its live keys in key order: each key's last entry, unless that entry deleted it.
+        `keep` is None when there is a snapshot alone, folded already."""
         with self._reading():
-            rows = self._db.execute(
-                "SELECT data, 0 FROM snapshots WHERE resource = ? UNION ALL SELECT data, "
-                "CASE deleted WHEN 0 THEN 1 ELSE 2 END FROM (SELECT data, deleted FROM log "
-                "WHERE resource = ? ORDER BY seq)", (resource_id, resource_id)).fetchall()
-        parts = [(_decode(data, self.path, columns), kind) for data, kind in rows]
+            cursor = self._db.execute(
+                "SELECT data, 0 FROM (SELECT data FROM snapshots WHERE resource = ? ORDER BY "
+                "part) UNION ALL SELECT data, CASE deleted WHEN 0 THEN 1 ELSE 2 END FROM "
+                "(SELECT data, deleted FROM log WHERE resource = ? ORDER BY seq)",
+                (resource_id, resource_id))
+            parts = [(_decode(data, self.path, columns), kind) for data, kind in cursor]
         if not parts:
-            return _empty_table().select(list(columns)) if columns else _empty_table()
-        if len(parts) == 1 and parts[0][1] == _SNAPSHOT:
-            return parts[0][0]  # a snapshot alone is sorted and unique already
+            return (_empty_table().select(list(columns)) if columns else _empty_table()), None
         whole = pa.concat_tables([table for table, _ in parts], promote_options="default")
+        if all(kind == _SNAPSHOT for _, kind in parts):
+            return whole, None  # the parts of a snapshot are in key order, each key once
         alive = np.concatenate([np.full(len(table), kind != _DELETED) for table, kind in parts])
-        keep = _latest_positions(whole.column("key_hash").to_numpy(), alive)
-        return whole.take(pa.array(keep))
+        return whole, _latest_positions(whole.column("key_hash").to_numpy(), alive)
+
+    def _log_has_grown(self, resource_id: int) -> bool:
+        """Whether the log holds enough records to be worth folding into the snapshot (done
+        when a resource starts, while memory is low, not at the end of a big run)."""
+        with self._reading():
+            logged, snapshot = self._db.execute(
+                "SELECT (SELECT COALESCE(SUM(records), 0) FROM log WHERE resource = ?), "
+                "(SELECT COALESCE(SUM(records), 0) FROM snapshots WHERE resource = ?)",
+                (resource_id, resource_id)).fetchone()
+        return logged >= max(MIN_COMPACT, COMPACT_AT * snapshot)
+
+    def _fold(self, resource_id: int, *, forget_hashes: bool = False) -> None:
+        """Inside a transaction: the log folded into a new snapshot, written a part at a time
+        so that a million keys are never held twice; with `forget_hashes`, every hash becomes
+        unknown (the next run sends every record again, keys kept)."""
+        whole, keep = self._folded(resource_id)
+        count = len(whole) if keep is None else len(keep)
+        self._db.execute("DELETE FROM log WHERE resource = ?", (resource_id,))
+        self._db.execute("DELETE FROM snapshots WHERE resource = ?", (resource_id,))
+        for part, start in enumerate(range(0, count, _PART)):
+            rows = whole.slice(start, _PART) if keep is None else \
+                whole.take(pa.array(keep[start:start + _PART]))
+            if forget_hashes:
+                rows = rows.set_column(1, "record_hash", pa.array(
+                    np.full(len(rows), UNKNOWN_HASH, np.uint64)))
+            self._db.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?)",
+                             (resource_id, part, len(rows), _encode(rows)))
 
     def _forget_hashes(self, resource_id: int, fingerprint: dict) -> None:
         """Fold the log into a snapshot whose hashes are all unknown, with the new
         fingerprint, in one transaction: a run stopped halfway resends the rest next time."""
-        table = self._merged(resource_id)
-        table = table.set_column(table.schema.get_field_index("record_hash"), "record_hash",
-                                 pa.array(np.full(len(table), UNKNOWN_HASH, np.uint64)))
         with self._transaction() as db:
-            self._replace_snapshot(resource_id, table)
+            self._fold(resource_id, forget_hashes=True)
             db.execute("UPDATE resources SET fingerprint = ? WHERE id = ?",
                        (_dump(fingerprint), resource_id))
-
-    def _replace_snapshot(self, resource_id: int, table: pa.Table) -> None:
-        """Inside a transaction: the new snapshot in, every log entry folded into it out."""
-        self._db.execute("DELETE FROM log WHERE resource = ?", (resource_id,))
-        self._db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)",
-                         (resource_id, len(table), _encode(table)))
 
     # -- looking and forgetting ------------------------------------------------------------
 
@@ -438,21 +472,11 @@ class ResourceState:
         self.recorded += len(key_hashes)
 
     def finish(self, run_id: str, started_at: datetime, counts: dict, succeeded: bool) -> None:
-        """After the resource: its last run (and last success, which `:since` starts from),
-        and the log folded into the snapshot once it has grown."""
-        ledger = self.ledger
+        """After the resource: its last run, and its last success (which `:since` starts
+        from)."""
         outcome = _dump({"run_id": run_id, "started_at": started_at.isoformat(),
                          "ended_at": now_utc().isoformat(), **counts})
-        with ledger._reading():
-            logged, snapshot = ledger._db.execute(
-                "SELECT (SELECT COALESCE(SUM(records), 0) FROM log WHERE resource = ?), "
-                "(SELECT COALESCE(MAX(records), 0) FROM snapshots WHERE resource = ?)",
-                (self.resource_id, self.resource_id)).fetchone()
-        merged = ledger._merged(self.resource_id) \
-            if logged >= max(MIN_COMPACT, COMPACT_AT * snapshot) else None
-        with ledger._transaction() as db:
-            if merged is not None:
-                ledger._replace_snapshot(self.resource_id, merged)
+        with self.ledger._transaction() as db:
             db.execute("UPDATE resources SET last_run = ? WHERE id = ?",
                        (outcome, self.resource_id))
             if succeeded:
@@ -541,7 +565,7 @@ def fingerprint_change(stored: dict | None, current: dict) -> str | None:
     """Why hashes made under `stored` cannot be compared with hashes made under `current`."""
     if stored is None or stored == current:
         return None
-    changed = [key for key in current if stored.get(key) != current.get(key)]
+    changed = [key for key in {**stored, **current} if stored.get(key) != current.get(key)]
     if "mapping" in changed:
         old, new = stored.get("mapping") or {}, current["mapping"]
         added = sorted(set(new) - set(old))
@@ -550,6 +574,9 @@ def fingerprint_change(stored: dict | None, current: dict) -> str | None:
         parts = [f"{what} {', '.join(columns)}" for what, columns in
                  (("added", added), ("removed", removed), ("remapped", moved)) if columns]
         return "the query's columns changed since the last run (" + "; ".join(parts) + ")"
+    if "write" in changed:  # absent: the resource's default way
+        return (f"it is written with {current.get('write') or 'put'} now, with "
+                f"{stored.get('write') or 'put'} before")
     if "normalisation" in changed or "hashing" in changed:
         return ("this version of ComboCurve Sync normalises values differently from the one "
                 "that wrote the ledger")
@@ -560,16 +587,22 @@ def _dump(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def _encode(table: pa.Table) -> bytes:
+def _encode(table: pa.Table) -> memoryview:
     sink = pa.BufferOutputStream()
     with ipc.new_stream(sink, table.schema, options=_IPC) as writer:
         writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    return memoryview(sink.getvalue())  # SQLite reads it where it is: no copy
 
 
 def _decode(data: bytes, path: Path, columns=None) -> pa.Table:
+    """A stored table; leading columns only are read (not even decompressed) when asked."""
     try:
-        table = ipc.open_stream(pa.py_buffer(data)).read_all()
+        fields = None
+        if columns and all(name in _LEADING for name in columns):
+            fields = sorted(_LEADING.index(name) for name in columns)
+        reader = ipc.open_stream(pa.py_buffer(data),
+                                 options=ipc.IpcReadOptions(included_fields=fields))
+        table = reader.read_all()
         return table.select(list(columns)) if columns else table
     except (pa.ArrowException, KeyError) as exc:
         raise _ledger_error(path, "read", exc) from None

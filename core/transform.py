@@ -1,19 +1,27 @@
 """Pure functions from a page of query rows to API records, and the rows the API would refuse.
 
-Values are typed by the field's declared type, never by what one page happens to hold:
+Values are typed by the field's declared type, never by what one page happens to hold, and no
+value is ever sent as something it was not:
 - number: JSON numbers; integers stay integers (and a whole DECIMAL or FLOAT is sent as one),
-  numeric text is read as a number, NaN is null, infinity and integers beyond 2^53 are refused;
-- string: text; INT ids become "123", ids are trimmed, an empty string is null, bytes must be
-  UTF-8;
-- date: `YYYY-MM-DD`, the UTC day of a DATETIME or TIMESTAMP; MySQL's zero date is null;
-- boolean: true/false, from booleans, 0/1 (TINYINT(1)) or the words true/false/yes/no.
+  ASCII numeric text is read as a number, a NULL or NaN value is null; infinity, text such as
+  'NaN', and exact numbers (integers, DECIMAL, numeric text) beyond 2^53 are refused;
+- string: text; INT ids become "123" (and DECIMAL 123.00 too), ids are trimmed, an empty string
+  is null, bytes must be UTF-8, JSON and arrays are sent as JSON text, other structured values
+  are refused;
+- date: `YYYY-MM-DD`, the UTC day of a DATETIME or TIMESTAMP, for every year from 1 to 9999 (no
+  nanosecond timestamps on the way); MySQL's zero date is null; an invalid or infinite date is
+  refused;
+- month (a monthly row's date): any day names its month, sent as that month's 15th;
+- boolean: true/false, from booleans, 0/1 (TINYINT(1), BIT(1)) or the words true/false/yes/no.
 NULL, NaN and NaT become null. A row with any problem is rejected with every reason found.
 """
 
+import ipaddress
 import math
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,23 +32,18 @@ from pandas.api.types import infer_dtype
 
 from .errors import ProjectError
 from .project import shown_path
-from .resources import (
-    BOOLEAN,
-    DAILY_PRODUCTIONS,
-    DATE,
-    MAX_SAFE_INTEGER,
-    NUMBER,
-    WELLS,
-    Field,
-    Resource,
-)
+from .resources import BOOLEAN, DATE, MAX_SAFE_INTEGER, MONTH, NUMBER, Field, Resource
 
 # Bump when a value is sent differently from before: the ledger then resends every record,
 # since hashes of the old values say nothing about the new ones.
 NORMALISATION_VERSION = 1
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
-COORDINATE_PAIRS = (("surfaceLatitude", "surfaceLongitude"), ("heelLatitude", "heelLongitude"),
-                    ("toeLatitude", "toeLongitude"))
+# numeric text as SQL writes it, ASCII digits only: not '1_000', '١٢٣', 'NaN' or 'inf'
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_FIRST_DAY = np.datetime64("0001-01-01")
+_PLAIN_TEXT = (str, int, np.integer, uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address,
+               ipaddress.IPv4Interface, ipaddress.IPv6Interface, ipaddress.IPv4Network,
+               ipaddress.IPv6Network)
 
 
 @dataclass(frozen=True)
@@ -82,22 +85,9 @@ def map_columns(resource: Resource, columns: list[str], file: Path) -> dict[str,
             raise ProjectError(f"{where}: columns '{twin}' and '{column}' both feed "
                                f"'{found.name}'; keep one")
         mapping[column] = found
-    names = {f.name for f in mapping.values()}
-    for needed in _required_columns(resource, names):
+    for needed in resource.missing({f.name for f in mapping.values()}):
         raise ProjectError(f"{where}: no column for the required field {needed}")
     return mapping
-
-
-def _required_columns(resource: Resource, names: set[str]) -> list[str]:
-    if resource is WELLS:
-        missing = [n for n in ("dataSource",) if n not in names]
-        if "chosenID" not in names and "api14" not in names:
-            missing.append("chosenID")
-        return missing
-    missing = [] if "date" in names else ["date"]
-    if "well" not in names and not {"chosenID", "dataSource"} <= names:
-        missing.append("well (or chosenID and dataSource)")
-    return missing
 
 
 def normalise(page: pd.DataFrame, resource: Resource, mapping: dict[str, Field]) -> Normalised:
@@ -112,7 +102,7 @@ def normalise(page: pd.DataFrame, resource: Resource, mapping: dict[str, Field])
             flagged.add((position, field.name))
         columns[field.name] = values
     records = pd.DataFrame(columns, index=page.index, dtype=object)
-    for rule in ROW_RULES[resource.name]:
+    for rule in resource.row_rules:
         for position, name, message in rule(records):
             if (position, name) not in flagged:
                 problems.setdefault(position, []).append((name, message))
@@ -145,8 +135,8 @@ def to_numbers(values: np.ndarray, field: Field | None = None):
     elif kind in ("floating", "mixed-integer-float", "decimal"):
         floats = np.asarray(values[present].tolist(), dtype=float)
         out[present] = _json_numbers(floats)
-        for i in np.flatnonzero(present)[np.isinf(floats)]:
-            out[i], bad[i] = None, f"{values[i]!r} is infinite, not a number the API takes"
+        for i in np.flatnonzero(present)[~(np.abs(floats) < MAX_SAFE_INTEGER) & ~np.isnan(floats)]:
+            out[i], bad[i] = _one_number(values[i])  # infinite, or an exact number to check
     else:
         for i in np.flatnonzero(present):
             out[i], bad[i] = _one_number(values[i])
@@ -173,7 +163,9 @@ def _json_numbers(floats: np.ndarray) -> np.ndarray:
 
 
 def _one_number(value):
-    """One value of an odd type (text, bool, bytes, a mixed column) as a number, or why not."""
+    """One value of an odd type (text, bool, bytes, a mixed column) as a number, or why not.
+    Integers, DECIMALs and numeric text are exact: beyond 2^53 they are refused, as the API's
+    doubles would not hold them; a float (DOUBLE) is sent as the double it is."""
     if isinstance(value, bool | np.bool_):
         return None, f"{value!r} is a boolean, not a number"
     if isinstance(value, bytes):
@@ -182,18 +174,22 @@ def _one_number(value):
         text = value.strip()
         if not text:
             return None, None
-        try:
-            value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
-        except ValueError:
+        if not _NUMBER_TEXT.fullmatch(text):
             return None, f"{value!r} is not a number"
+        value = Decimal(text) if any(c in text for c in ".eE") else int(text)
     if isinstance(value, int | np.integer):
         return (int(value), None) if abs(value) <= MAX_SAFE_INTEGER else (None, _too_big(value))
+    if isinstance(value, Decimal):
+        if value.is_nan():
+            return None, None
+        if value.is_finite() and abs(value) > MAX_SAFE_INTEGER:
+            return None, _too_big(value)
     if isinstance(value, float | Decimal | np.floating):
         number = float(value)
         if math.isnan(number):
             return None, None
         if math.isinf(number):
-            return None, f"{value!r} is infinite, not a number the API takes"
+            return None, f"{value} is infinite, not a number the API takes"
         return _json_numbers(np.array([number]))[0], None
     return None, f"{value!r} is not a number"
 
@@ -225,6 +221,7 @@ def _object_array(items: list) -> np.ndarray:
 
 
 def _one_string(value):
+    """One value as the text the database holds, or why it cannot be sent as text."""
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8"), None
@@ -232,11 +229,34 @@ def _one_string(value):
             return None, f"{value!r} is not valid UTF-8 text"
     if isinstance(value, bool | np.bool_):
         return None, f"{value!r} is a boolean, not text"
-    if isinstance(value, float | np.floating) and value.is_integer():
-        return str(int(value)), None
-    if isinstance(value, datetime | date):
+    if isinstance(value, _PLAIN_TEXT):
+        return str(value), None
+    if isinstance(value, float | np.floating):
+        return (str(int(value)) if value.is_integer() else str(value)), None
+    if isinstance(value, Decimal):  # DECIMAL 123.00 as an id is "123", 1.50 stays "1.50"
+        if value == value.to_integral_value():
+            return str(int(value)), None
+        return format(value, "f"), None
+    if isinstance(value, datetime | date | time):
         return value.isoformat(), None
-    return str(value), None
+    if isinstance(value, dict | list | tuple):  # PostgreSQL json, jsonb and arrays
+        return _json_text(value)
+    return None, (f"{value!r} is a {type(value).__name__} value, not text; cast it to text in "
+                  "the query")
+
+
+def _json_text(value) -> tuple[str | None, str | None]:
+    """A structured value as its JSON text (numbers exact), or why it has none."""
+    try:
+        return orjson.dumps(value, default=_json_part).decode(), None
+    except orjson.JSONEncodeError:
+        return None, f"{value!r} cannot be written as JSON text"
+
+
+def _json_part(value):
+    if isinstance(value, Decimal) and value.is_finite():
+        return orjson.Fragment(str(value))  # 1.50 stays 1.50, digits beyond a double kept
+    raise TypeError
 
 
 def _check_text(out: np.ndarray, bad: np.ndarray, field: Field) -> None:
@@ -259,61 +279,80 @@ def _check_text(out: np.ndarray, bad: np.ndarray, field: Field) -> None:
 
 
 def to_dates(values: np.ndarray, field: Field | None = None):
+    """Days as `YYYY-MM-DD`, computed without pandas' nanosecond timestamps (which hold only
+    the years 1677-2262 and silently wrap around beyond them)."""
     out, bad, present = _empty(values)
-    kind = infer_dtype(values, skipna=True)
-    if kind == "string":
-        texts = [text.strip() for text in values[present].tolist()]
-        days = _plain_days(texts)
+    positions = np.flatnonzero(present)
+    items = values[positions].tolist()
+    if infer_dtype(values, skipna=True) == "string":
+        items = [text.strip() for text in items]
+        days = _plain_days(items)
         if days is not None:
-            out[present] = days
+            out[positions] = days
             return out, bad
-        values = values.copy()
-        values[present] = _object_array(texts)
-        blank = np.array([not text or text.startswith("0000-00-00") for text in texts])
-        present[np.flatnonzero(present)[blank]] = False  # MySQL's zero date: "no date"
-    elif kind not in ("datetime", "datetime64", "date"):
-        values = values.copy()
-        for i in np.flatnonzero(present):
-            values[i], bad[i] = _one_date(values[i])
-            present[i] = values[i] is not None
-    if not present.any():
-        return out, bad
-    stamps = pd.to_datetime(pd.Series(values[present], dtype=object), errors="coerce",
-                            utc=True, format="ISO8601")
-    days = stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    text = np.datetime_as_string(days, unit="D").astype(object)
-    invalid = stamps.isna().to_numpy()
-    text[invalid] = None
-    out[present] = text
-    for i in np.flatnonzero(present)[invalid]:
-        bad[i] = f"{values[i]!r} is not a valid date"
+    for i, item in zip(positions, items, strict=True):
+        out[i], bad[i] = _one_day(item)
     return out, bad
 
 
 def _plain_days(texts: list[str]) -> np.ndarray | None:
-    """The days of `YYYY-MM-DD[ hh:mm:ss]` text, as MySQL sends DATE and DATETIME, checked at
-    numpy's speed; None for anything else (zero or invalid dates, offsets), left to pandas."""
-    if not all(len(text) == 10 or (len(text) == 19 and text[10] == " ") for text in texts):
+    """The days of `YYYY-MM-DD` or `YYYY-MM-DD hh:mm:ss` text, as MySQL sends DATE and DATETIME
+    (and PostgreSQL its date and timestamp), checked at numpy's speed; None for anything else
+    (zero or invalid dates, offsets, infinity, year 0), which _one_day reads one by one."""
+    width = len(texts[0])
+    if width == 10:
+        unit = "D"
+        plain = all(len(t) == 10 and t[4] == "-" == t[7] and t[:4].isdigit() for t in texts)
+    elif width == 19:  # the time must be plain too: '2024-01-01 02:00+05' is another day in UTC
+        unit = "s"
+        plain = all(len(t) == 19 and t[4] == "-" == t[7] and t[10] in " T" and
+                    t[13] == ":" == t[16] and t[:4].isdigit() for t in texts)
+    else:
         return None
-    heads = [text[:10] for text in texts]
-    try:
-        np.array(heads, dtype="datetime64[D]")  # refuses 2021-02-30 and 0000-00-00
+    if not plain:
+        return None
+    try:  # refuses 2021-02-30 and 25:00:00
+        moments = np.array(texts, dtype=f"datetime64[{unit}]")
     except ValueError:
         return None
-    return _object_array(heads)
+    if (moments < _FIRST_DAY).any():  # year 0, which numpy knows and the API does not
+        return None
+    return _object_array(texts if width == 10 else [t[:10] for t in texts])
 
 
-def _one_date(value):
-    """A value of a mixed column as (something to_datetime reads or None for "no date", why
-    not)."""
+def _one_day(value):
+    """One value of any type as (its UTC day, None), (None, None) for "no date", or (None,
+    why not)."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         text = value.strip()
-        return (None if not text or text.startswith("0000-00-00") else text), None
-    if isinstance(value, date | np.datetime64):
-        return value, None
+        if not text or text.startswith("0000-00-00"):  # MySQL's zero date: "no date"
+            return None, None
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:  # also PostgreSQL's 'infinity' and '... BC', year 10000 and on
+            return None, f"{text!r} is not a valid date"
+        return _utc_day(moment, text)
+    if isinstance(value, datetime):  # pandas' Timestamp too
+        return _utc_day(value, value)
+    if isinstance(value, date):
+        return value.isoformat(), None
+    if isinstance(value, np.datetime64):
+        year = value.astype("datetime64[Y]").astype(np.int64) + 1970
+        if 1 <= year <= 9999:
+            return str(value.astype("datetime64[D]")), None
+        return None, f"{value!r} is beyond the years 1-9999"
     return None, f"{value!r} is not a date"
+
+
+def _utc_day(moment: datetime, shown) -> tuple[str | None, str | None]:
+    if moment.utcoffset() is not None:
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            return None, f"{shown!r} falls beyond the years 1-9999 in UTC"
+    return moment.date().isoformat(), None
 
 
 def to_booleans(values: np.ndarray, field: Field | None = None):
@@ -330,82 +369,17 @@ def to_booleans(values: np.ndarray, field: Field | None = None):
     return out, bad
 
 
-CONVERTERS = {NUMBER: to_numbers, "string": to_strings, DATE: to_dates, BOOLEAN: to_booleans}
+def to_months(values: np.ndarray, field: Field | None = None):
+    """Any day of a month as that month's 15th (`2024-03-15`): how ComboCurve stores a month
+    (see core/resources/monthly.py)."""
+    out, bad = to_dates(values, field)
+    days = np.flatnonzero(out != None)  # noqa: E711 - elementwise on objects
+    out[days] = _object_array([f"{day[:8]}15" for day in out[days].tolist()])
+    return out, bad
 
 
-# -- whole-row rules: each yields (position, field, message) for a row it refuses ----------
-
-
-def _column(records: pd.DataFrame, name: str) -> pd.Series:
-    if name in records:
-        return records[name]
-    return pd.Series([None] * len(records), index=records.index, dtype=object)
-
-
-def _required(*names: str):
-    def rule(records: pd.DataFrame):
-        for name in names:
-            for position in np.flatnonzero(_column(records, name).isna().to_numpy()):
-                yield position, name, "required"
-    return rule
-
-
-def _well_identity(records: pd.DataFrame):
-    """chosenID is required, except that a `di` well may be known by its api14 alone."""
-    missing = _column(records, "chosenID").isna().to_numpy()
-    stand_in = (_column(records, "dataSource") == "di").to_numpy() & \
-        _column(records, "api14").notna().to_numpy()
-    for position in np.flatnonzero(missing & ~stand_in):
-        yield position, "chosenID", "required"
-
-
-def _daily_identity(records: pd.DataFrame):
-    has_well = _column(records, "well").notna().to_numpy()
-    has_chosen = _column(records, "chosenID").notna().to_numpy()
-    has_source = _column(records, "dataSource").notna().to_numpy()
-    for position in np.flatnonzero(~has_well & ~has_chosen):
-        yield position, "well", "required (or chosenID and dataSource)"
-    for position in np.flatnonzero(~has_well & has_chosen & ~has_source):
-        yield position, "dataSource", "required with chosenID"
-
-
-def _coordinate_pairs(records: pd.DataFrame):
-    for first, second in COORDINATE_PAIRS:
-        a, b = _column(records, first).notna(), _column(records, second).notna()
-        for position in np.flatnonzero((a != b).to_numpy()):
-            lone, other = (first, second) if a.iloc[position] else (second, first)
-            yield position, lone, f"given without {other}"
-
-
-def _duplicates(key_names: tuple[str, ...], what: str):
-    """The API refuses (or silently merges) two records with one key in a request: refuse all."""
-    def rule(records: pd.DataFrame):
-        tuples = list(zip(*(_column(records, n).tolist() for n in key_names), strict=True))
-        if len(set(tuples)) == len(tuples):  # the usual page: no two rows share a key
-            return
-        keys = pd.DataFrame({n: _column(records, n).to_numpy() for n in key_names})
-        complete = keys.notna().any(axis=1).to_numpy() & _column(
-            records, key_names[-1]).notna().to_numpy()
-        doubled = keys.duplicated(keep=False).to_numpy() & complete
-        if not doubled.any():
-            return
-        rows = records.index.to_numpy()
-        groups = keys[doubled].groupby(list(key_names), dropna=False, sort=False).indices
-        for positions in groups.values():
-            members = np.flatnonzero(doubled)[positions]
-            for position in members:
-                others = ", ".join(str(rows[p]) for p in members if p != position)
-                yield position, "duplicate", f"{what} as row {others} in the same page"
-    return rule
-
-
-ROW_RULES = {
-    WELLS.name: [_required("dataSource"), _well_identity, _coordinate_pairs,
-                 _duplicates(("dataSource", "chosenID"), "same well")],
-    DAILY_PRODUCTIONS.name: [_required("date"), _daily_identity,
-                             _duplicates(("well", "dataSource", "chosenID", "date"),
-                                         "same well and day")],
-}
+CONVERTERS = {NUMBER: to_numbers, "string": to_strings, DATE: to_dates, MONTH: to_months,
+              BOOLEAN: to_booleans}
 
 
 # -- to the wire --------------------------------------------------------------------------------
@@ -419,9 +393,27 @@ def split_by_data_source(records: pd.DataFrame) -> list[pd.DataFrame]:
     return [group for _, group in groups]
 
 
-def to_payload(records: pd.DataFrame) -> bytes:
-    """The JSON array sent for these records: exact floats, null for missing, no NaN."""
+def to_payload(records: pd.DataFrame, resource: Resource | None = None) -> bytes:
+    """The JSON array sent for these records: exact floats, null for missing, no NaN. A nested
+    resource's records are built into their objects by each field's path, leaving out what
+    is null (an ownership qualifier's reversions not given)."""
     names = list(records.columns)
     rows = zip(*(records[name].tolist() for name in names), strict=True)
-    records_list = [dict(zip(names, row, strict=True)) for row in rows]
+    if resource is not None and resource.nested:
+        paths = [resource.fields[name].path or (name,) for name in names]
+        records_list = [_nest(paths, row) for row in rows]
+    else:
+        records_list = [dict(zip(names, row, strict=True)) for row in rows]
     return orjson.dumps(records_list, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _nest(paths: list[tuple[str, ...]], values) -> dict:
+    record: dict = {}
+    for path, value in zip(paths, values, strict=True):
+        if value is None:
+            continue
+        target = record
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = value
+    return record

@@ -2,10 +2,13 @@
 flight, and every answer counted, recorded in the ledger, and its refusals written out.
 
 - `Batch`: records of one request (or part of one), with where each came from: its page and
-  source row (for the rejects file), its key and hash (for the ledger).
+  source row (for the rejects file), its key and hash (for the ledger), and for a grouped
+  resource its group (the stations of one survey).
 - `Batcher`: fills requests with records to send, `size` records of one dataSource each,
-  across source pages: 7 changed records among a million go as one request of 7.
-- `Uploads`: at most `concurrency` requests in flight; answers absorbed in the calling thread
+  across source pages: 7 changed records among a million go as one request of 7. A grouped
+  resource sends one group a request.
+- `Uploads`: at most `concurrency` requests in flight, each made by the resource's writer
+  (`core.writers`); answers absorbed in the calling thread
   in the order sent, so counting, rejects, snapshots and the ledger need no locks. What is
   in flight is bounded by requests (`concurrency`) and by bytes (IN_FLIGHT_BYTES), not by
   rows, so that a few large pages can wait on a slow API together.
@@ -22,7 +25,6 @@ import pandas as pd
 from .client import Outcome
 from .errors import AuthError, LedgerError, UploadError
 from .report import RUN_ID
-from .transform import to_payload
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class Batch:
     key_hashes: np.ndarray
     record_hashes: np.ndarray
     keys: pd.DataFrame  # the identity fields the ledger keeps, same index
+    groups: np.ndarray | None = None  # a grouped resource: each record's group
 
     def __len__(self) -> int:
         return len(self.records)
@@ -48,7 +51,8 @@ class Batch:
     def take(self, positions) -> "Batch":
         return Batch(self.records.iloc[positions], self.pages[positions],
                      self.sources.iloc[positions], self.key_hashes[positions],
-                     self.record_hashes[positions], self.keys.iloc[positions])
+                     self.record_hashes[positions], self.keys.iloc[positions],
+                     None if self.groups is None else self.groups[positions])
 
     @classmethod
     def join(cls, parts: list["Batch"]) -> "Batch":
@@ -58,7 +62,16 @@ class Batch:
                    pd.concat([p.sources for p in parts]),
                    np.concatenate([p.key_hashes for p in parts]),
                    np.concatenate([p.record_hashes for p in parts]),
-                   pd.concat([p.keys for p in parts]))
+                   pd.concat([p.keys for p in parts]),
+                   None if parts[0].groups is None else np.concatenate([p.groups for p in parts]))
+
+    def by_group(self) -> list["Batch"]:
+        """One batch per group, in order: a survey's stations."""
+        if not len(self):
+            return []
+        starts = np.flatnonzero(np.diff(self.groups, prepend=-1))
+        ends = np.append(starts[1:], len(self))
+        return [self.take(np.arange(a, b)) for a, b in zip(starts, ends, strict=True)]
 
     def by_data_source(self) -> list[tuple[object, "Batch"]]:
         """(dataSource, its records): the API takes one dataSource per request."""
@@ -84,6 +97,10 @@ class Batcher:
         self._counts: dict[object, int] = {}
 
     def add(self, part: Batch) -> None:
+        if part.groups is not None:  # one document a request
+            for group in part.by_group():
+                self.send(group)
+            return
         for source, records in part.by_data_source():
             if not len(records):
                 continue
@@ -112,9 +129,10 @@ class Uploads:
     So does a ledger that can no longer be written.
     """
 
-    def __init__(self, run, query, report, snapshot, state):
+    def __init__(self, run, query, report, snapshot, state, writer):
         self.run, self.query, self.report = run, query, report
         self.snapshot, self.state = snapshot, state  # state: the ledger's ResourceState
+        self.writer = writer  # makes each request of the resource (core.writers)
         self.pool = None if run.client is None else ThreadPoolExecutor(
             max_workers=run.options.concurrency, thread_name_prefix=f"put-{query.resource.name}",
             initializer=RUN_ID.set, initargs=(run.run_id,))
@@ -133,15 +151,14 @@ class Uploads:
                 self.snapshot.add(batch.records, batch.pages)
             return
         self._absorb_answered()
-        body = to_payload(batch.records)
-        self._wait_for_room(self.run.options.concurrency - 1, len(body))
+        request = self.writer.prepare(batch)
+        self._wait_for_room(self.run.options.concurrency - 1, request.size)
         if self.stop_reason:
             self._not_sent(batch, self.stop_reason)
             return
-        future = self.pool.submit(self.run.client.put, self.query.resource.path, body,
-                                  len(batch))
+        future = self.pool.submit(self.writer.send, self.run.client, request)
         self.pending[future] = batch
-        self.bytes_in_flight[future] = len(body)
+        self.bytes_in_flight[future] = request.size
 
     def halt(self, reason: str) -> None:
         """Send nothing more: requests not started are cancelled, their rows not sent."""
@@ -231,6 +248,8 @@ class Uploads:
         if self.state is None or self.ledger_failed:
             return
         positions = np.flatnonzero(accepted)
+        if batch.groups is not None:  # one ledger entry per survey, not per station
+            positions = positions[np.unique(batch.key_hashes[positions], return_index=True)[1]]
         try:
             ids = [outcomes[p].id for p in positions]
             self.state.record(batch.key_hashes[positions], batch.record_hashes[positions],

@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 
 from .changes import SeenKeys
 from .client import READ_QUOTA, ApiClient, RetryPolicy
+from .credentials import Redactor
 from .errors import LedgerError, SourceError, UploadError, UsageError
 from .hashing import HASH_CANARY, record_hashes, record_keys
 from .main import new_run_id, state_folder
@@ -177,7 +178,7 @@ def run_verify(project_dir=None, *, resources=None, base_url: str | None = None,
     """
     policy = retry or RetryPolicy()
     if max_wait is not None:
-        policy = RetryPolicy(**{**policy.__dict__, "max_wait": float(max_wait)})
+        policy = RetryPolicy(**{**policy.__dict__, "max_wait": max_wait})
     if read_rate is not None and read_rate < 1:
         raise UsageError(f"read rate must be 1 or more units a minute, not {read_rate}")
     if isinstance(project_dir, Project):
@@ -219,7 +220,9 @@ class VerifyJob:
         self.project, self.dry_run, self.full, self.stop = project, dry_run, full, stop
         self.run_id = new_run_id()
         self.report = VerifyReport(self.run_id, dry_run=dry_run, read_rate=read_rate)
-        self.source = Source(project.connection, stream_hold_seconds=int(retry.max_wait) + 600)
+        self.source = Source(project.connection, stream_hold_seconds=int(retry.max_wait) + 600,
+                             stop=stop, stall_seconds=retry.max_wait)
+        self.redact = Redactor(project.named_secrets())  # defence in depth for every message
         self.client = ApiClient.for_project(project, retry=retry, rate_limit=None,
                                             read_rate=read_rate, stopping=stop)
         self.differences = AuditLines(folder / f"{self.run_id}.jsonl" if folder else None,
@@ -259,11 +262,6 @@ class VerifyJob:
         check.seconds = time.monotonic() - began
         check.differences_file = self.differences.written
         return check
-
-    def redact(self, text: str) -> str:
-        for secret in self.project.secrets():
-            text = text.replace(secret, "***")
-        return text
 
     def close(self) -> None:
         self.source.close()

@@ -56,8 +56,13 @@ def main_demo(argv: list[str]) -> int:
             api_key=DEFAULT_API_KEY, token=DEFAULT_TOKEN), encoding="utf-8")
         print(f"demo: ComboCurve emulator at {emulator.base_url}; project {project}")
         code = main([str(project), "--report", str(out / "report.json"), *argv])
-        print(f"demo: the emulator now holds {len(emulator.wells())} wells and "
-              f"{len(emulator.daily_productions())} daily productions; report {out}/report.json")
+        held = {"wells": emulator.wells(), "daily productions": emulator.daily_productions(),
+                "monthly productions": emulator.monthly_productions(),
+                "directional surveys": emulator.directional_surveys(),
+                "ownership qualifiers": emulator.ownership_qualifiers()}
+        print("demo: the emulator now holds " +
+              ", ".join(f"{len(records)} {name}" for name, records in held.items()) +
+              f"; report {out}/report.json")
     return code
 
 

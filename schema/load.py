@@ -7,9 +7,9 @@
 It drops and recreates the target first, so it is safe to run again:
 - MySQL / MariaDB: the database `global` (the URL's own database, if any, is ignored).
 - PostgreSQL: the schema `global` inside the URL's database, which must exist.
-- SQLite: the whole file, with tables `wells` and `daily_productions` unqualified in it; the
-  sync tool later ATTACHes the file as `global`. Here too the file is attached as `global` to
-  an in-memory connection, so sample_data.sql runs unchanged.
+- SQLite: the whole file, with the tables unqualified in it (`wells`, `daily_productions`,
+  ...); the sync tool later ATTACHes the file as `global`. Here too the file is attached as
+  `global` to an in-memory connection, so sample_data.sql runs unchanged.
 
 schema.sql (MySQL DDL) stays the single source of truth: the other dialects get it through
 the few regex rewrites in REWRITES below, nothing hand-written twice. `database=` (or

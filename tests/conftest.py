@@ -117,7 +117,8 @@ class Database:
             conn = conn.execution_options(no_parameters=True)
             return [dict(r._mapping) for r in conn.exec_driver_sql(sql)]
 
-    def section(self) -> str:
+    def section(self, driver: str | None = None) -> str:
+        """The project's connection to this database, through `driver` if given."""
         url = sa.make_url(self.url)
         return textwrap.dedent(f"""\
             [connection]
@@ -128,7 +129,7 @@ class Database:
             port = {url.port}
             user = "{url.username}"
             database = "{self.name}"
-            """)
+            """) + (f'driver = "{driver}"\n' if driver else "")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -152,6 +153,22 @@ def web_proxy() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return WEB_PROXY
+
+
+MYSQL_DRIVERS = {"pymysql": "pymysql", "mysqlclient": "MySQLdb", "mariadb": "mariadb"}
+
+
+@pytest.fixture(params=list(MYSQL_DRIVERS))
+def mysql_driver(request) -> str:
+    """Each MySQL driver in turn (.ci/setup installs the C ones): the values sent must not
+    depend on which driver read them. A missing one fails under CI=true, else skips."""
+    name = request.param
+    if importlib.util.find_spec(MYSQL_DRIVERS[name]) is None:
+        message = f"the {name} driver is not installed: pip install -e '.[{name}]'"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return name
 
 
 @pytest.fixture
@@ -203,6 +220,15 @@ def load_sample(url: str, database: str = "global") -> dict[str, int]:
 def sample_mariadb(mariadb_server):
     """The sample schema and data in MariaDB's `global` database, as example/ expects."""
     return load_sample(MARIADB)
+
+
+# A project section for the embedded default: the file wells.db in the project folder
+SQLITE_SECTION = """\
+    [connection]
+    type = "sqlite"
+    [sqlite]
+    database = "wells.db"
+    """
 
 
 def write_project(folder: Path, config: str, resources: dict[str, str]) -> Path:

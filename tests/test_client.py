@@ -1,12 +1,21 @@
-"""The client's own arithmetic: the quota windows, back-off bounds, Retry-After forms."""
+"""The client's own arithmetic: the quota windows, back-off bounds, Retry-After forms, and what
+a 207 answer says of each record."""
 
 import email.utils
 import time
 
+import orjson
 import pytest
 import requests
 
-from core.client import RateLimiter, RetryPolicy, WaitBudget, retry_after
+from core.client import (
+    ApiClient,
+    RateLimiter,
+    RetryPolicy,
+    WaitBudget,
+    parse_multi_status,
+    retry_after,
+)
 
 
 class FakeClock:
@@ -98,3 +107,60 @@ def test_retry_after_forms(header, expected):
     value = retry_after(response)
 
     assert value == (pytest.approx(expected, abs=1.5) if expected else expected)
+
+
+def _multi_status(*results) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 207
+    response._content = orjson.dumps({"results": list(results)})
+    return response
+
+
+@pytest.mark.parametrize(("entry", "ok", "message"), [
+    ({"status": "OK", "code": 200}, True, None),
+    ({"status": "Created", "code": 201}, True, None),
+    ({"status": "Error", "code": 200}, False, "status 'Error', code 200"),
+    ({"status": "OK", "code": 400, "errors": [{"name": "ValueError", "message": "bad"}]},
+     False, "ValueError: bad"),
+    ({"status": "Failed", "code": 201}, False, "status 'Failed', code 201"),
+    ({"status": "OK"}, False, "status 'OK', code None"),
+    ({"code": 200}, False, "status None, code 200"),
+    ({"status": "OK", "code": "200"}, False, "status 'OK', code '200'"),
+    ({"status": "OK", "code": True}, False, "status 'OK', code True"),
+    ("OK", False, "unreadable result 'OK'"),
+])
+def test_a_record_is_accepted_only_when_status_and_code_agree(entry, ok, message):
+    [outcome] = parse_multi_status(_multi_status(entry), 1)
+
+    assert (outcome.ok, outcome.message) == (ok, message)
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>Bad gateway</html>", b"[]", b'{"results": 3}',
+                                  b'{"results": [{"status": "OK", "code": 200}'])
+def test_an_unreadable_207_is_no_answer(body):
+    response = requests.Response()
+    response.status_code, response._content = 207, body
+
+    assert parse_multi_status(response, 1) is None  # retried: the answer was lost
+
+
+def test_whatever_the_http_stack_raises_fails_the_request_not_the_run(emulator):
+    from core.credentials import BearerToken, Secret
+    from core.emulator import DEFAULT_API_KEY
+    from core.errors import UploadError
+
+    good, bad = (BearerToken(token=Secret(t)) for t in ("Tok-Secret", "Tok-Secret\n1234"))
+    clients = {  # past the project's own checks
+        "a malformed host": ApiClient("http://api..example", Secret(DEFAULT_API_KEY), good),
+        "a header it cannot carry": ApiClient(emulator.base_url, Secret(DEFAULT_API_KEY), bad),
+    }
+    messages = {}
+    for case, client in clients.items():
+        with pytest.raises(UploadError) as caught:
+            client.write("PUT", "/v1/wells", b"[]", 0)
+        messages[case] = str(caught.value)
+
+    assert messages["a malformed host"].startswith("PUT /v1/wells: the request failed: ")
+    assert messages["a header it cannot carry"] == \
+        "PUT /v1/wells: the API key or token cannot be sent in an HTTP header"
+    assert emulator.requests == []

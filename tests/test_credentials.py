@@ -160,3 +160,72 @@ def test_secrets_never_appear_in_output_or_files(rsa_key, wells_table, tmp_path)
     for secret in [*SECRETS.values(), "kid-Secret-5150", private_key_line]:
         for text in texts:
             assert secret not in text
+
+
+# -- malformed secrets: trimmed when safe, refused without being shown when not -----------------
+
+
+def test_a_key_and_token_with_surrounding_blanks_are_trimmed(wells_table, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMBOCURVE_API_KEY", f" {DEFAULT_API_KEY}\n")  # as read from a file
+    monkeypatch.setenv("COMBOCURVE_TOKEN", "\tTok-Secret-1234\r\n")
+    project = write_project(tmp_path / "p", wells_table.section(), WELLS)
+
+    with Emulator(token="Tok-Secret-1234") as emulator:
+        report = start(project, base_url=emulator.base_url)
+
+    assert report.resource("wells").accepted == 2 and report.resource("wells").errors == []
+
+
+@pytest.mark.parametrize("value", ["Tok-Secret\n1234", "Tok Secret-1234", "Tok-Secret\x071234",
+                                   "Tok-Secr\u00e9t-1234", "Tok-Secret\u200b1234"])
+@pytest.mark.parametrize("origin", ["environment", "file"])
+def test_a_key_or_token_broken_inside_is_refused_without_showing_it(value, origin, tmp_path,
+                                                                    monkeypatch):
+    from core import ProjectError, load_project
+
+    monkeypatch.delenv("COMBOCURVE_TOKEN", raising=False)
+    monkeypatch.setenv("COMBOCURVE_API_KEY", DEFAULT_API_KEY)
+    config = '[connection]\ntype = "sqlite"\n[sqlite]\ndatabase = ":memory:"\n'
+    if origin == "environment":
+        monkeypatch.setenv("COMBOCURVE_TOKEN", value)
+    else:
+        config += f"[combocurve]\ntoken = {json.dumps(value)}\n"
+    project = write_project(tmp_path / "p", config, WELLS)
+
+    with pytest.raises(ProjectError) as caught:
+        load_project(project)
+
+    message = str(caught.value)
+    where = "COMBOCURVE_TOKEN" if origin == "environment" else "[combocurve] token"
+    assert where in message and "copy the value again" in message
+    assert "Secret" not in message and "Tok" not in message
+
+
+def test_redaction_masks_whole_occurrences_and_warns_of_short_secrets(caplog):
+    from core.credentials import Redactor
+
+    redact = Redactor({"database password": "in", "token": "Tok-Secret-1234"})
+
+    assert redact("joining 'information' in bulk") == "joining 'information' *** bulk"
+    assert redact("x Tok-Secret-1234 yTok-Secret-1234z") == "x *** y***z"
+    assert redact("nothing to hide") == "nothing to hide"
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("the database password is shorter than 8 characters")
+
+
+def test_a_short_database_password_leaves_messages_readable(wells_table, tmp_path, monkeypatch,
+                                                           caplog):
+    monkeypatch.setenv("COMBOCURVE_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("COMBOCURVE_TOKEN", "emulator-token")
+    wells_table.run("CREATE USER IF NOT EXISTS 'cc_short'@'%' IDENTIFIED BY 'in'",
+                    f"GRANT SELECT ON `{wells_table.name}`.* TO 'cc_short'@'%'")
+    config = wells_table.section().replace('user = "root"', 'user = "cc_short"\npassword = "in"')
+    project = write_project(tmp_path / "p", config, {
+        "wells": "SELECT 'internal' AS dataSource, id AS chosenID, nothing_in_here FROM w"})
+
+    with Emulator() as emulator:
+        report = start(project, base_url=emulator.base_url)
+
+    [error] = report.resource("wells").errors
+    assert "Unknown column 'nothing_in_here' *** '" in error
+    assert "the database password is shorter than 8 characters" in caplog.text

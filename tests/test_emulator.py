@@ -593,6 +593,33 @@ def test_drop_next_closes_without_answer_then_works(emu):
     assert len(emu.wells()) == 1
 
 
+@pytest.mark.parametrize(("how", "error"), [
+    ("truncated", requests.exceptions.ChunkedEncodingError),
+    ("bad-gzip", requests.exceptions.ContentDecodingError),
+])
+def test_mangle_next_breaks_the_answer_after_handling_the_request(emu, how, error):
+    emu.mangle_next(1, how)
+    with pytest.raises(error):
+        put(emu, WELLS, [well()])
+    assert len(emu.wells()) == 1  # written: only the answer was lost
+    assert results(put(emu, WELLS, [well()]))[0]["status"] == "OK"
+    assert [record.status for record in emu.requests] == [207, 207]
+
+
+def test_mangle_next_redirects_to_itself_without_handling(emu):
+    emu.mangle_next(100, "redirect-loop")
+    with pytest.raises(requests.TooManyRedirects):  # a client that follows goes round
+        put(emu, WELLS + "?x=1", [well()])
+    assert requests.put(emu.base_url + WELLS, json=[well()], headers=AUTH, timeout=TIMEOUT,
+                        allow_redirects=False).headers["Location"] == WELLS
+    assert emu.wells() == [] and {r.status for r in emu.requests} == {307}
+
+
+def test_mangle_next_knows_its_faults(emu):
+    with pytest.raises(ValueError, match="truncated, bad-gzip, redirect-loop"):
+        emu.mangle_next(1, "slow")
+
+
 def test_quota_refuses_writes_until_the_window_frees(emu):
     emu.quota_per_minute, emu.quota_window = 2, 0.2
     assert [put(emu, WELLS, [well()]).status_code for _ in range(2)] == [207, 207]
@@ -619,6 +646,7 @@ def test_reset_restores_the_constructed_state(emu):
     emu.latency, emu.sink, emu.quota_per_minute = 1.0, True, 0
     emu.fail_next(5)
     emu.drop_next(5)
+    emu.mangle_next(5, "truncated")
     emu.reset()
     started = time.monotonic()
     assert results(put(emu, WELLS, [well()]))[0]["status"] == "Created"

@@ -76,6 +76,29 @@ def test_throttling_and_server_errors_are_retried(project, emulator, status, ret
     assert [r.status for r in emulator.requests][:failures] == [status] * failures
 
 
+@pytest.mark.parametrize("how", ["truncated", "bad-gzip"])
+def test_answers_broken_on_the_way_are_retried(project, emulator, how):
+    emulator.mangle_next(2, how)
+
+    report = sync(project, emulator, resources=["wells"], concurrency=1)
+
+    wells = report.resource("wells")
+    assert report.ok and wells.accepted == 250 and wells.requests == 3 + 2
+    assert len(emulator.wells()) == 250
+
+
+def test_a_redirect_is_not_followed_and_its_rows_are_not_sent(project, emulator):
+    emulator.mangle_next(1000, "redirect-loop")
+
+    report = sync(project, emulator, resources=["wells"], concurrency=1)
+
+    wells = report.resource("wells")
+    assert wells.accepted == 0 and wells.not_sent == wells.rows_read > 0 and not report.ok
+    assert wells.errors == ["PUT /v1/wells: HTTP 307, the API redirects to /v1/wells; set "
+                            "base_url to the API's own address"]
+    assert [r.status for r in emulator.requests] == [307]  # not followed, not retried
+
+
 def test_retry_after_is_honoured(project, emulator):
     emulator.fail_next(1, status=429, retry_after=0.6)
 
@@ -194,8 +217,9 @@ def test_mariadb_connection_killed_mid_read(tables, emulator, tmp_path):
     emulator.latency = 0.02
 
     def kill():
-        for row in tables.rows("SELECT id FROM information_schema.processlist "
-                               "WHERE info LIKE '%FROM big%' AND info NOT LIKE '%processlist%'"):
+        for row in tables.rows("SELECT id FROM information_schema.processlist "  # this test's
+                               "WHERE db = DATABASE() AND info LIKE '%FROM big%' "  # only
+                               "AND info NOT LIKE '%processlist%'"):
             tables.run(f"KILL {row['id']}")
     watcher = _kill_when_daily_rows_arrive(emulator, kill)
 
@@ -216,7 +240,7 @@ def test_postgres_connection_killed_mid_read(postgres, emulator, tmp_path):
     def kill():
         postgres.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                      "WHERE (query LIKE '%FROM big%' OR query LIKE 'FETCH%') "
-                     "AND pid <> pg_backend_pid()")
+                     "AND datname = current_database() AND pid <> pg_backend_pid()")
     watcher = _kill_when_daily_rows_arrive(emulator, kill)
 
     report = sync(project, emulator, page_size=100, concurrency=1, rate_limit=None)
@@ -396,3 +420,64 @@ def test_sigterm_stops_the_cli_cleanly(project, emulator, tmp_path):
     wells = body["resources"][0]
     assert body["interrupted"] and wells["rows_read"] == wells["accepted"] + wells["not_sent"]
     assert body["resources"][1]["errors"] == ["not run: the run was stopped on request"]
+
+
+@pytest.mark.parametrize(("kind", "options", "message"), [
+    ("mysql", '{ ssl_ca = "/no/such/ca.pem" }', "[mysql.options] ssl_ca: no file /no/such/ca.pem"),
+    ("mysql", '{ ssl_capath = "/no/such/certs" }',
+     "[mysql.options] ssl_capath: no folder /no/such/certs"),
+    ("mysql", "{ bogus = 1 }", "[mysql.options] bogus is not an option of the mysql driver"),
+    ("mysql", '{ sslrootcert = "ca.pem" }',
+     "[mysql.options] sslrootcert is not an option of the mysql driver (did you mean "
+     "'ssl_cert'?)"),
+    ("mysql", '{ password = "x" }', "[mysql.options] password: set it in [mysql] itself"),
+    ("postgres", '{ sslrootcert = "/no/such/ca.pem", sslmode = "verify-full" }',
+     "[postgres.options] sslrootcert: no file /no/such/ca.pem"),
+    ("postgres", '{ ssl_ca = "ca.pem" }',
+     "[postgres.options] ssl_ca is not an option of the postgres driver (did you mean "
+     "'sslcrl'?)"),
+])
+def test_driver_options_that_cannot_work_are_project_errors(kind, options, message, tmp_path,
+                                                            emulator):
+    from core import ProjectError
+
+    port, user = (3306, "root") if kind == "mysql" else (5432, "postgres")
+    project = write_project(tmp_path / "p", f"""\
+        [connection]
+        type = "{kind}"
+        [{kind}]
+        host = "127.0.0.1"
+        port = {port}
+        user = "{user}"
+        options = {options}
+        """, {"wells": WELLS_SQL})
+
+    with pytest.raises(ProjectError) as caught:
+        start(project, base_url=emulator.base_url)
+
+    assert str(caught.value) == f"combocurve.toml: {message}"
+    assert emulator.requests == []
+
+
+def test_sqlite_paths_and_names_with_quotes_attach(tmp_path):
+    import sqlite3
+
+    folder = tmp_path / "it's here"
+    project = write_project(folder, """\
+        [connection]
+        type = "sqlite"
+        [sqlite]
+        database = "main's.db"
+        attach = { "o'brien \\"x\\"" = "o'brien.db" }
+        """, {"wells": "SELECT 'internal' AS dataSource, id AS chosenID "
+                       "FROM \"o'brien \"\"x\"\"\".w"})
+    sqlite3.connect(folder / "main's.db").close()
+    with sqlite3.connect(folder / "o'brien.db") as db:
+        db.execute("CREATE TABLE w (id TEXT)")
+        db.execute("INSERT INTO w VALUES ('Q1'), ('Q2')")
+    db.close()
+
+    report = start(project, dry_run=True)
+
+    wells = report.resource("wells")
+    assert wells.errors == [] and wells.would_send == 2

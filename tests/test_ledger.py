@@ -369,13 +369,16 @@ def test_since_before_the_first_run_comes_from_the_project(maria, tmp_path, emul
 def test_since_is_bound_by_the_driver_on_every_dialect():
     from sqlalchemy.dialects import mssql, mysql, postgresql, sqlite
 
-    from core.sources import _with_since, limited_sql
+    from core.sources import limited_sql, uses_since, with_since
 
-    sql = limited_sql("SELECT a FROM t WHERE note <> 'x:y' AND u >= :since", 1001)
+    sql = limited_sql("SELECT a FROM t WHERE note <> 'x:y :since' AND u >= :since "
+                      "-- not :since here, nor :other\nORDER BY a", 1001)
     for dialect in (mssql.dialect(), mysql.dialect(), postgresql.dialect(), sqlite.dialect()):
-        compiled = _with_since(sql, None).compile(dialect=dialect)
-        assert "1900" not in str(compiled) and "'x:y'" in str(compiled)
+        compiled = with_since(sql, None).compile(dialect=dialect)
+        text = str(compiled)
+        assert "1900" not in text and "'x:y :since'" in text and "not :since here" in text
         assert compiled.params == {"since": __import__("datetime").datetime(1900, 1, 1)}
+    assert uses_since(sql) and not uses_since("SELECT ':since' -- :since")
 
 
 # -- bad ledgers and bad places -------------------------------------------------------------
@@ -422,7 +425,8 @@ def test_a_read_only_project_folder_is_one_clear_line(project, emulator):
     os.chmod(project, 0o555)
     try:
         done = subprocess.run([*as_user, sys.executable, "-m", "core", str(project),
-                               "--base-url", emulator.base_url], cwd=ROOT, env=ENV,
+                               "--base-url", emulator.base_url, "--rejects-dir",
+                               str(project.parent / "rejects")], cwd=ROOT, env=ENV,
                               capture_output=True, text=True, timeout=120)
     finally:
         os.chmod(project, 0o755)

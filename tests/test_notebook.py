@@ -68,13 +68,25 @@ def test_notebook_runs_against_the_emulator(database_env, emulator, monkeypatch)
 
     assert emulator.base_url in text_of(tagged(notebook, "api"))  # it used ours, started none
     puts = [(r.path, r.status) for r in emulator.requests if r.method == "PUT"]
-    assert {path for path, _ in puts} == {"/v1/wells", "/v1/daily-productions"}, puts
+    assert {path for path, _ in puts} == {"/v1/wells", "/v1/daily-productions",
+                                          "/v1/monthly-productions",
+                                          "/v1/ownership-qualifiers"}, puts
     assert all(status in (200, 207) for _, status in puts), puts
+    posts = [r.status for r in emulator.requests if r.method == "POST"]
+    assert posts and set(posts) == {201}  # a directional survey created per well
     assert len(emulator.wells()) == 300
     assert len(emulator.daily_productions()) == 1000  # start()'s default row limit
+    assert len(emulator.monthly_productions()) == 1000
+    assert len(emulator.directional_surveys()) == len(posts)
+    assert len(emulator.ownership_qualifiers()) == 410
 
-    assert any("image/png" in output.get("data", {})
-               for output in tagged(notebook, "plot").outputs), "the plot cell drew no image"
+    for tag in ("plot", "monthly"):
+        assert any("image/png" in output.get("data", {})
+                   for output in tagged(notebook, tag).outputs), f"the {tag} cell drew no image"
+    monthly = text_of(tagged(notebook, "monthly"))
+    assert "dated 15 (the day of the month sent)" in monthly, monthly
+    sums = re.findall(r"January 2024, (?:the monthly row|sum of daily rows): +(\{.*\})", monthly)
+    assert len(sums) == 2 and sums[0] == sums[1], monthly  # the sample's months add up
 
     assert "0 rows would be rejected" in text_of(tagged(notebook, "validate"))
     rejects = text_of(tagged(notebook, "rejects"))
@@ -86,6 +98,7 @@ def test_notebook_runs_against_the_emulator(database_env, emulator, monkeypatch)
     again = text_of(tagged(notebook, "again"))  # the second run: the ledger says unchanged
     assert re.search(r"^wells\s+300\s+300\s+0\s+0\s+0\s+0\s+0\s", again, re.M), again
     assert len([r for r in emulator.requests if r.method == "PUT"]) == len(puts)
+    assert len([r for r in emulator.requests if r.method == "POST"]) == len(posts)
     assert "Emulator stopped" not in text_of(tagged(notebook, "cleanup"))  # not its to stop
     assert not (ROOT / "example" / "rejects").exists()  # a clean sync leaves nothing behind
     assert not (ROOT / "example" / ".combocurve").exists()  # nor a ledger in example/

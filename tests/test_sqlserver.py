@@ -15,7 +15,8 @@ from conftest import write_project
 from core.credentials import Secret
 from core.errors import SourceError
 from core.project import Connection, load_project
-from core.sources import Source, database_url, datetimeoffset, limited_statements
+from core.sources import Source, limited_statements
+from core.sources.drivers import database_url, datetimeoffset
 from core.transform import to_dates
 
 

@@ -266,7 +266,7 @@ def test_sqlserver_without_its_driver_is_a_clear_resource_error(emulator, tmp_pa
     report = start(project, base_url=emulator.base_url)
 
     assert report.resource("wells").errors == [
-        "sqlserver 127.0.0.1:1433: the sqlserver driver is not installed (pymssql); "
+        "sqlserver 127.0.0.1:1433: the pymssql driver is not installed; "
         "pip install 'combocurve-sync[sqlserver]'"]
     assert emulator.requests == []
 

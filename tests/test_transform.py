@@ -1,7 +1,9 @@
 """Normalising, value by value: every odd input has a defined outcome (coerced, or refused)."""
 
+import ipaddress
 import math
-from datetime import UTC, date, datetime, timedelta, timezone
+import uuid
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -69,6 +71,77 @@ def convert(field, value):
     (DATE, "2021-02-30", None, "'2021-02-30' is not a valid date"),
     (DATE, 20240101, None, "20240101 is not a date"),
     (DATE, pd.NaT, None, None),
+    # far from today: every year from 1 to 9999 is itself, never another day
+    (DATE, date(9999, 12, 31), "9999-12-31", None),
+    (DATE, date(1, 1, 1), "0001-01-01", None),
+    (DATE, datetime(9999, 12, 31, 23, 59), "9999-12-31", None),
+    (DATE, datetime(1676, 6, 1, tzinfo=UTC), "1676-06-01", None),
+    (DATE, pd.Timestamp("2262-04-11 23:00"), "2262-04-11", None),
+    (DATE, np.datetime64("9999-12-31"), "9999-12-31", None),
+    (DATE, np.datetime64("0001-01-01T10:00"), "0001-01-01", None),
+    (DATE, np.datetime64("10000-01-01"), None,
+     "np.datetime64('10000-01-01') is beyond the years 1-9999"),
+    (DATE, "9999-12-31", "9999-12-31", None),
+    (DATE, "9999-12-31 23:59:59", "9999-12-31", None),
+    (DATE, "9999-12-31T00:00:00Z", "9999-12-31", None),
+    (DATE, "0001-01-01", "0001-01-01", None),
+    (DATE, "1500-01-01 00:00:00+05:00", "1499-12-31", None),
+    (DATE, "2024-01-01 02:00+05", "2023-12-31", None),  # 19 characters, yet not plain
+    (DATE, "2024-01-01T02:00:00", "2024-01-01", None),
+    (DATE, "2263-01-01 00:00:00.123456789+00", "2263-01-01", None),
+    (DATE, "0001-01-01 00:00:00+05", None,
+     "'0001-01-01 00:00:00+05' falls beyond the years 1-9999 in UTC"),
+    (DATE, datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), None,
+     "datetime.datetime(9999, 12, 31, 23, 0, tzinfo=datetime.timezone(datetime.timedelta("
+     "days=-1, seconds=68400))) falls beyond the years 1-9999 in UTC"),
+    (DATE, "infinity", None, "'infinity' is not a valid date"),  # PostgreSQL, as text
+    (DATE, "-infinity", None, "'-infinity' is not a valid date"),
+    (DATE, "0044-03-15 BC", None, "'0044-03-15 BC' is not a valid date"),
+    (DATE, "10000-01-01", None, "'10000-01-01' is not a valid date"),
+    (DATE, "0000-01-01", None, "'0000-01-01' is not a valid date"),
+    (DATE, "2024-01-01 25:00:00", None, "'2024-01-01 25:00:00' is not a valid date"),
+    (DATE, "+02024-01-01", None, "'+02024-01-01' is not a valid date"),
+    # exact numbers beyond 2^53 are refused whatever their type; DOUBLEs are what they are
+    (NUMBER, Decimal("9007199254740993"), None,
+     "9007199254740993 is beyond 2^53 and would not arrive exactly"),
+    (NUMBER, Decimal("-9007199254740993.5"), None,
+     "-9007199254740993.5 is beyond 2^53 and would not arrive exactly"),
+    (NUMBER, Decimal("9007199254740992"), 2**53, None),
+    (NUMBER, Decimal("1E+400"), None, "1E+400 is beyond 2^53 and would not arrive exactly"),
+    (NUMBER, Decimal("Infinity"), None, "Infinity is infinite, not a number the API takes"),
+    (NUMBER, "9007199254740993.0", None,
+     "9007199254740993.0 is beyond 2^53 and would not arrive exactly"),
+    (NUMBER, "1e3", 1000, None),
+    (NUMBER, ".5", 0.5, None),
+    (NUMBER, "-12.", -12, None),
+    (NUMBER, 2.0**60, 2.0**60, None),
+    # text that Python would read as a number, but no database would
+    (NUMBER, "NaN", None, "'NaN' is not a number"),
+    (NUMBER, "inf", None, "'inf' is not a number"),
+    (NUMBER, "-Infinity", None, "'-Infinity' is not a number"),
+    (NUMBER, "1_000", None, "'1_000' is not a number"),
+    (NUMBER, "\u0661\u0662\u0663", None, "'\u0661\u0662\u0663' is not a number"),
+    (NUMBER, "\uff11\uff12", None, "'\uff11\uff12' is not a number"),
+    (NUMBER, "0x1A", None, "'0x1A' is not a number"),
+    # ids and text: what the database holds, never a Python repr
+    (CHOSEN_ID, Decimal("123.00"), "123", None),
+    (CHOSEN_ID, Decimal("1E+2"), "100", None),
+    (TEXT, Decimal("1.50"), "1.50", None),
+    (TEXT, {"a": [1, 2.5, None], "b": "x"}, '{"a":[1,2.5,null],"b":"x"}', None),
+    (TEXT, ["a", "b"], '["a","b"]', None),
+    (TEXT, [Decimal("1.50"), Decimal("12345678901234567890.1")],
+     "[1.50,12345678901234567890.1]", None),
+    (TEXT, [date(2024, 1, 1), None], '["2024-01-01",null]', None),
+    (TEXT, [Decimal("NaN")], None, "[Decimal('NaN')] cannot be written as JSON text"),
+    (TEXT, {1: "a"}, None, "{1: 'a'} cannot be written as JSON text"),
+    (TEXT, timedelta(hours=26), None,
+     "datetime.timedelta(days=1, seconds=7200) is a timedelta value, not text; cast it to "
+     "text in the query"),
+    (TEXT, frozenset({"a"}), None,
+     "frozenset({'a'}) is a frozenset value, not text; cast it to text in the query"),
+    (TEXT, uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001", None),
+    (TEXT, ipaddress.ip_address("10.0.0.1"), "10.0.0.1", None),
+    (TEXT, time(2, 30), "02:30:00", None),
     (FLAG, 1, True, None),
     (FLAG, 0, False, None),
     (FLAG, "yes", True, None),
@@ -182,3 +255,32 @@ def test_nan_never_reaches_the_wire():
     reasons = [r.reason for r in result.rejects]
     assert reasons == ["oil: inf is infinite, not a number the API takes"]
     assert result.rejects[0].problems == (("oil", "inf is infinite, not a number the API takes"),)
+
+
+def test_a_di_well_known_twice_by_its_api14_is_a_duplicate():
+    api14 = "42123456789012"
+    frame = page(dataSource=["di", "di", "di", "di", "internal", "internal"],
+                 chosenID=[None, None, api14, None, api14, None],
+                 api14=[api14, api14, None, "42000000000000", None, api14])
+
+    result = normalised(WELLS, frame)
+
+    assert [(r.row, r.reason) for r in result.rejects] == [
+        (1, "duplicate: same well as row 2, 3 in the same page"),
+        (2, "duplicate: same well as row 1, 3 in the same page"),
+        (3, "duplicate: same well as row 1, 2 in the same page"),
+        (6, "chosenID: required"),  # not a di well: its api14 stands in for nothing
+    ]
+    assert result.records.index.tolist() == [4, 5]
+
+
+def test_a_daily_row_is_keyed_by_its_well_id_and_day_however_else_it_is_named():
+    well = "5e272d38b78910dd2a1bd691"
+    frame = page(well=[well, well, None], chosenID=[None, "A1", "A1"],
+                 dataSource=[None, "internal", "internal"],
+                 date=["2024-01-01", "2024-01-01 06:00:00", "2024-01-01"])
+
+    result = normalised(DAILY_PRODUCTIONS, frame)
+
+    assert [r.row for r in result.rejects] == [1, 2]
+    assert result.records.index.tolist() == [3]

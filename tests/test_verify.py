@@ -208,7 +208,7 @@ def test_reads_follow_the_link_header_page_after_page(emulator):
     client = ApiClient(emulator.base_url, Secret(DEFAULT_API_KEY),
                        BearerToken(token=Secret(DEFAULT_TOKEN), audience=emulator.base_url))
     records = [{"chosenID": f"P{i}", "dataSource": "other"} for i in range(25)]
-    client.put("/v1/wells", json.dumps(records).encode(), len(records))
+    client.write("PUT", "/v1/wells", json.dumps(records).encode(), len(records))
 
     pages = list(client.get_pages("/v1/wells", [("dataSource", "other"), ("take", "10")],
                                   cost=4))

@@ -4,6 +4,7 @@ import argparse
 import gc
 import logging
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -13,7 +14,15 @@ from ..main import AUTO, DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, 
 from ..mirror import DEFAULT_MAX_DELETE_FRACTION
 from ..report import RunReport
 from ..resources import RESOURCES
-from . import ExitCode, add_output_options, add_state_options, attempt, publish, verb_parser
+from . import (
+    ExitCode,
+    add_output_options,
+    add_state_options,
+    attempt,
+    exit_code,
+    publish,
+    verb_parser,
+)
 from .logs import PRINTED
 
 log = logging.getLogger("core.cli")
@@ -25,9 +34,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                         help=f"rows per resource at most, 0 for all (default {DEFAULT_LIMIT})")
     parser.add_argument("--page-size", type=page_size, default=None, metavar="auto|N",
-                        help=f"records per request: N (at most 1000 for wells, 20000 for daily "
-                             f"productions), or auto, the largest the API takes (default "
-                             f"{DEFAULT_PAGE_SIZE}, and auto with --limit 0)")
+                        help=f"records per request: N (at most 1000 for wells, 500 for "
+                             f"ownership qualifiers, 20000 for daily and monthly productions; "
+                             f"survey stations per page, one survey a request), or auto, the "
+                             f"largest the API takes (default {DEFAULT_PAGE_SIZE}, and auto "
+                             f"with --limit 0)")
     parser.add_argument("--resource", action="append", choices=list(RESOURCES),
                         dest="resources", metavar="NAME",
                         help="sync only this resource (repeatable): " + ", ".join(RESOURCES))
@@ -75,20 +86,44 @@ def page_size(text: str) -> int | str:
 
 def stop_on_signals() -> threading.Event:
     """Ctrl-C or SIGTERM (a scheduler ending the job) asks the run to stop after the current
-    page, with every row accounted for; a second Ctrl-C stops at once."""
+    page, with every row accounted for; a second Ctrl-C stops at once.
+
+    Python runs a signal handler only when the main thread comes back to Python code, which a
+    query computing inside the database driver (SQLite's, say) may not do for an hour. So the
+    signal also wakes a thread, through `signal.set_wakeup_fd`, that sets the stop at once:
+    the run's watchdogs then cancel the query and cut the requests still in flight."""
     stop = threading.Event()
+    received = []
 
     def ask(signum, _frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
+        received.append(signum)
         stop.set()
-        logging.getLogger("core").warning(
-            "%s: stopping after the current page (Ctrl-C again to stop at once)",
-            signal.Signals(signum).name)
+        if len(received) > 1:
+            raise KeyboardInterrupt
 
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    threading.Thread(target=_stop_on_wakeup, args=(reader, writer, stop), name="signals",
+                     daemon=True).start()
     signal.signal(signal.SIGINT, ask)
     signal.signal(signal.SIGTERM, ask)
     return stop
+
+
+def _stop_on_wakeup(reader: socket.socket, _writer: socket.socket,
+                    stop: threading.Event) -> None:
+    """Set the stop the moment a signal arrives, whatever the main thread is doing. (The
+    writer is held here only to stay open: set_wakeup_fd keeps nothing but its number.)"""
+    said = False
+    while signals := reader.recv(64):
+        for signum in signals:
+            if signum in (signal.SIGINT, signal.SIGTERM) and not said:
+                stop.set()
+                said = True
+                logging.getLogger("core").warning(
+                    "%s: stopping after the current page (Ctrl-C again to stop at once)",
+                    signal.Signals(signum).name)
 
 
 def tune_garbage_collector() -> None:
@@ -115,18 +150,13 @@ def run(args: argparse.Namespace) -> int:
         max_delete_fraction=args.max_delete_fraction, allow_mass_delete=args.allow_mass_delete))
     if failed is not None:
         return failed
-    publish(args, report)
-    code = exit_code(report)
+    failure = publish(args, report)
+    code = exit_code(report, report_lost=bool(failure))
     log_outcome(report, code)
+    if failure:  # the last line a person or a scheduler sees
+        sys.stderr.write(f"Error: {failure}\n")
+        log.error("%s", failure, extra={PRINTED: True})
     return code
-
-
-def exit_code(report: RunReport) -> ExitCode:
-    if report.interrupted:
-        return ExitCode.STOPPED
-    if report.ok:
-        return ExitCode.OK
-    return ExitCode.UNREACHABLE if report.unreachable else ExitCode.FAILED
 
 
 def log_outcome(report: RunReport, code: ExitCode) -> None:

@@ -32,7 +32,8 @@ Endpoints (``/v1/...``; another path 404, another method 405 with ``Allow``)::
     ownership-qualifiers  GET HEAD PUT                ownership-qualifiers/{id}  GET
 
 Every request is checked in this order: the route; injected faults (``drop_next``,
-``fail_next``); the credentials (401, gateway body ``{"code": 16, ...}``: ``x-api-key`` and a
+``fail_next``, ``mangle_next``: an answer cut off in its body, a broken gzip body, or a
+redirect to itself); the credentials (401, gateway body ``{"code": 16, ...}``: ``x-api-key`` and a
 bearer that is the static token or, with ``public_key``, an RS256 JWT whose signature, ``exp``,
 ``aud`` and ``iss`` are verified); the quotas (429 ``{"code": 8}``, no ``Retry-After``): each
 PUT, PATCH and POST costs 1 of ``quota_per_minute``, each GET costs read units of
@@ -147,11 +148,11 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from .api import MAX_BODY_BYTES, Api, Request, allowed_methods, quota_cost, route
 from .fields import VOLUME_FIELDS
+from .replies import MANGLES, timestamp
 from .replies import Reply as _Reply
 from .replies import gateway_error as _gateway_error
 from .replies import json_reply as _json_reply
 from .replies import request_error as _request_error
-from .replies import timestamp
 from .store import DAILY, MONTHLY, QUALIFIERS, RESOURCES, SURVEYS, WELLS, Store
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_TOKEN", "MAX_BODY_BYTES", "RESOURCES", "VOLUME_FIELDS",
@@ -292,6 +293,7 @@ class Emulator:
             self.requests.clear()
             self._failures = (0, 429, None)
             self._drops = 0
+            self._mangles: tuple[int, str] = (0, MANGLES[0])
             self._quotas = {"write": _QuotaWindow(), "read": _QuotaWindow()}
             self.sink_records = 0
             (self.latency, self.quota_per_minute, self.sink, self.read_quota_per_minute,
@@ -350,6 +352,23 @@ class Emulator:
         with self._lock:
             self._failures = (n, status, retry_after)
 
+    def mangle_next(self, n: int, how: str) -> None:
+        """Break the answers to the next `n` API requests, `how` being one of MANGLES: a
+        "truncated" or "bad-gzip" answer comes after the request was handled (its records are
+        written: the answer is what gets lost); a "redirect-loop" answer instead of handling."""
+        if how not in MANGLES:
+            raise ValueError(f"mangle_next: how must be one of {', '.join(MANGLES)}, not {how!r}")
+        with self._lock:
+            self._mangles = (n, how)
+
+    def _take_mangle(self) -> str | None:
+        with self._lock:
+            count, how = self._mangles
+            if count <= 0:
+                return None
+            self._mangles = (count - 1, how)
+            return how
+
     def drop_next(self, n: int) -> None:
         """Read the next `n` API requests, then close their connection without an answer."""
         with self._lock:
@@ -388,6 +407,16 @@ class Emulator:
         failure = self._take_failure()
         if failure:
             return failure
+        mangle = self._take_mangle()
+        if mangle == "redirect-loop":
+            return _Reply(307, b"", {"Location": target})
+        reply = self._checked(method, found, query, headers, body, log)
+        reply.mangle = mangle
+        return reply
+
+    def _checked(self, method: str, found: tuple, query: str, headers: Message,
+                 body: bytes | None, log: RequestRecord) -> _Reply:
+        """The answer past the faults: credentials, quotas, then the endpoint."""
         refusal = self._auth_problem(headers)
         if refusal:
             return _gateway_error(401, 16, refusal)
@@ -531,17 +560,24 @@ class _Handler(BaseHTTPRequestHandler):
         return int(digits, 16)
 
     def _send(self, reply: _Reply) -> None:
+        body = reply.body
+        if reply.mangle == "bad-gzip":
+            body = b"\x1f\x8b\x08\x00 this was never gzip"
         self.send_response(reply.status)
         if reply.status != HTTPStatus.NO_CONTENT:  # a 204 has no body, nor its headers
             self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(reply.body)))
+            self.send_header("Content-Length", str(len(body)))
+        if reply.mangle == "bad-gzip":
+            self.send_header("Content-Encoding", "gzip")
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
+        if reply.mangle == "truncated":  # half the body, then the connection goes
+            body, self.close_connection = body[: len(body) // 2], True
         if self.command != "HEAD":
-            self.wfile.write(reply.body)
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: the base class prints every request to stderr; see Emulator.requests."""
@@ -619,6 +655,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fail-status", type=int, default=429, metavar="STATUS")
     parser.add_argument("--retry-after", type=float, metavar="SECONDS")
     parser.add_argument("--drop-next", type=int, default=0, metavar="N")
+    parser.add_argument("--mangle-next", type=int, default=0, metavar="N")
+    parser.add_argument("--mangle", choices=MANGLES, default=MANGLES[0],
+                        help="how --mangle-next breaks the answers (default: truncated)")
     parser.add_argument("--sink", action="store_true", help="count records, store nothing")
     parser.add_argument(
         "--read-quota", type=int, nargs="?", const=800, metavar="N",
@@ -654,6 +693,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     emulator.fail_next(args.fail_next, args.fail_status, args.retry_after)
     emulator.drop_next(args.drop_next)
+    emulator.mangle_next(args.mangle_next, args.mangle)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())

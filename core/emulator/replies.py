@@ -16,6 +16,12 @@ class Reply:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    mangle: str | None = None  # one of MANGLES: how the answer is broken on the wire
+
+
+# Broken answers Emulator.mangle_next() can give: the body cut off (Content-Length announces
+# more, the connection closes), a body announced as gzip that is not, a 307 to the same URL.
+MANGLES = ("truncated", "bad-gzip", "redirect-loop")
 
 
 def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:

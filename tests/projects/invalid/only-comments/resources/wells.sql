@@ -1,0 +1,3 @@
+-- TODO: the wells query
+/* SELECT 'internal' AS dataSource,
+   id AS chosenID FROM wells */;

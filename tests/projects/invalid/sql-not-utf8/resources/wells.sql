@@ -1,0 +1,2 @@
+SELECT 'internal' AS dataSource, id AS chosenID
+FROM wells WHERE name = 'café'
