@@ -116,8 +116,10 @@ def _wells_by_identity(mirror: "Mirror", doomed: pd.DataFrame) -> list[Deletion]
 
 
 DELETES = {
-    "wells": DeleteSpec(_wells_by_identity, dependents=("daily-productions",)),
+    "wells": DeleteSpec(_wells_by_identity,
+                        dependents=("daily-productions", "monthly-productions")),
     "daily-productions": DeleteSpec(_rows_by_well(10)),
+    "monthly-productions": DeleteSpec(_rows_by_well(7)),  # contiguous months, one request
 }
 
 
@@ -134,7 +136,7 @@ class Mirror:
     def __init__(self, run, query, mapping: dict, state, report):
         self.run, self.query, self.report, self.state = run, query, report, state
         self.resource: Resource = query.resource
-        self.spec = DELETES[self.resource.name]
+        self.spec = DELETES.get(self.resource.name)  # None: asked for, not covered yet
         identity = {n for alternative in self.resource.identity for n in alternative}
         self.identity_mapping = {c: f for c, f in mapping.items() if f.name in identity}
         self.protected: list[np.ndarray] = []  # keys of rows rejected before sending
@@ -143,12 +145,14 @@ class Mirror:
 
     @staticmethod
     def wanted(run, resource: Resource) -> bool:
-        return resource.name in DELETES and (run.options.delete_missing or run.project
-                                             .settings_for(resource.name).delete_missing)
+        """Asked for the resource in the project (then said, if not covered yet), or for
+        every resource of the run that mirror deletions cover."""
+        return run.project.settings_for(resource.name).delete_missing or (
+            run.options.delete_missing and resource.name in DELETES)
 
     def keep(self, page: pd.DataFrame, rows: list[int]) -> None:
         """Rows refused before sending still exist at the source: their records stay."""
-        if not rows:
+        if not rows or self.spec is None:
             return
         columns = list(self.identity_mapping)
         checked = normalise(page.loc[rows, columns], self.resource, self.identity_mapping)
@@ -159,6 +163,9 @@ class Mirror:
 
     def finish(self, seen, *, refusal: str | None) -> None:
         """Delete what the ledger holds and the run did not see, unless a guard refuses."""
+        if refusal is None and self.spec is None:
+            refusal = f"mirror deletions do not cover {self.resource.name} yet (they cover " \
+                      f"{', '.join(DELETES)})"
         if refusal is None and self.state is None:
             refusal = "there is no ledger (--no-state), so nothing is known to have been " \
                       "written by this project"

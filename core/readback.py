@@ -46,8 +46,11 @@ class ReadSpec:
 
 _ROW_NAMES = ("well", "chosenID", "dataSource", "date")
 READS = {
-    "wells": ReadSpec(take=1000, cost=4, kind=IDENTIFIED, names=("dataSource", "chosenID")),
+    "wells": ReadSpec(take=1000, cost=4, kind=IDENTIFIED,
+                      names=("id", "dataSource", "chosenID")),
     "daily-productions": ReadSpec(take=20000, cost=1, kind=ROWS, names=_ROW_NAMES, period=10),
+    # a month is sent, kept and answered as its 15th: compared by its YYYY-MM
+    "monthly-productions": ReadSpec(take=20000, cost=1, kind=ROWS, names=_ROW_NAMES, period=7),
 }
 
 

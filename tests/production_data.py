@@ -22,3 +22,18 @@ def fill(db) -> None:
     days = ", ".join(f"('W{i:03d}', '2024-01-{d + 1:02d}', {i * 100 + d}, {d * 1.5}, NULL, "
                      "'2000-01-01 00:00:00')" for i in range(WELLS) for d in range(DAYS))
     db.run(f"INSERT INTO d VALUES {days}")
+
+MONTHS = 12
+MONTHLY_SQL = """SELECT 'internal' AS dataSource, well AS chosenID, month AS date, oil, water
+    FROM m ORDER BY well, month"""
+
+
+def fill_monthly(db) -> None:
+    """MONTHS months of 2023 for each of the WELLS wells, dated on their first day (the sync
+    sends, and ComboCurve keeps, a month's 15th)."""
+    db.run("DROP TABLE IF EXISTS m",
+           "CREATE TABLE m (well VARCHAR(12), month DATE, oil INT, water DOUBLE PRECISION, "
+           "PRIMARY KEY (well, month))")
+    months = ", ".join(f"('W{i:03d}', '2023-{m + 1:02d}-01', {i * 1000 + m}, {m * 2.5})"
+                       for i in range(WELLS) for m in range(MONTHS))
+    db.run(f"INSERT INTO m VALUES {months}")

@@ -17,7 +17,16 @@ import core
 from conftest import ROOT, write_project
 from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.main import start
-from production_data import DAILY_SQL, DAYS, WELLS, WELLS_SQL, fill
+from production_data import (
+    DAILY_SQL,
+    DAYS,
+    MONTHLY_SQL,
+    MONTHS,
+    WELLS,
+    WELLS_SQL,
+    fill,
+    fill_monthly,
+)
 
 pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
@@ -82,6 +91,27 @@ def test_three_consecutive_days_gone_at_the_source_are_one_delete(production, tm
     assert held == WELLS * DAYS - 3  # they left the ledger
     again = start(project, limit=0, base_url=emulator.base_url)
     assert again.ok and _deletes(emulator, before) == _deletes(emulator, before)[:1]
+
+
+def test_three_consecutive_months_gone_are_one_delete(maria, tmp_path, emulator):
+    fill_monthly(maria)
+    project = write_project(tmp_path / "p", maria.section() + "[resources.monthly-productions]"
+                            "\ndelete_missing = true\n",
+                            {"wells": WELLS_SQL, "monthly-productions": MONTHLY_SQL})
+    start(project, limit=0, base_url=emulator.base_url)
+    well_id = emulator.records("wells", chosenID="W006")[0]["id"]
+    maria.run("DELETE FROM m WHERE well = 'W006' AND month BETWEEN '2023-04-01' AND "
+              "'2023-06-01'")
+    before = len(emulator.requests)
+
+    report = start(project, limit=0, base_url=emulator.base_url)
+
+    assert _deletes(emulator, before) == [
+        ("/v1/monthly-productions", f"well={well_id}&startDate=2023-04-15&endDate=2023-06-15")]
+    assert report.ok and report.resource("monthly-productions").deleted == 3
+    kept = sorted(r["date"][:7] for r in emulator.monthly_productions()
+                  if r["chosenID"] == "W006")
+    assert len(kept) == MONTHS - 3 and not {"2023-04", "2023-05", "2023-06"} & set(kept)
 
 
 def test_a_well_gone_at_the_source_is_deleted_with_its_rows(maria, tmp_path, emulator, caplog):
@@ -239,6 +269,24 @@ def test_without_a_ledger_nothing_is_deleted(maria, tmp_path, emulator):
     assert _deletes(emulator) == [] and report.ok
     assert report.resource("daily-productions").deletions_refused.startswith(
         "there is no ledger (--no-state)")
+
+
+def test_a_resource_mirror_deletions_do_not_cover_says_so(maria, tmp_path, emulator):
+    qualifiers = ("SELECT 'internal' AS dataSource, id AS chosenID, 'base' AS qualifierKey, "
+                  "0.5 AS initial_ownership_working_interest, "
+                  "0.4 AS initial_ownership_net_revenue_interest FROM w ORDER BY id")
+    project = write_project(tmp_path / "p", maria.section() + "[resources.ownership-qualifiers]"
+                            "\ndelete_missing = true\n",
+                            {"wells": WELLS_SQL, "ownership-qualifiers": qualifiers})
+
+    report = start(project, limit=0, base_url=emulator.base_url)
+
+    owned = report.resource("ownership-qualifiers")
+    assert report.ok and owned.accepted == WELLS and _deletes(emulator) == []
+    assert owned.deletions_refused.startswith("mirror deletions do not cover "
+                                              "ownership-qualifiers yet (they cover wells, ")
+    assert "ownership-qualifiers: nothing deleted: mirror deletions do not cover" in \
+        report.summary()
 
 
 def test_a_bad_fraction_is_a_usage_error(maria, tmp_path, emulator):

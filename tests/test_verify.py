@@ -21,7 +21,15 @@ from core.credentials import BearerToken, Secret
 from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.main import start
 from core.verification import run_verify
-from production_data import DAILY_SQL, DAYS, WELLS, WELLS_SQL
+from production_data import (
+    DAILY_SQL,
+    DAYS,
+    MONTHLY_SQL,
+    MONTHS,
+    WELLS,
+    WELLS_SQL,
+    fill_monthly,
+)
 
 pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
@@ -108,6 +116,24 @@ def test_three_edits_and_two_dropped_volumes_are_exactly_the_five_differences(
         ("daily-productions", "different", "W002", "2024-01-03", "oil", "null", "-5"),
         ("daily-productions", "different", "W004", "2024-01-06", "oil", "null", "-5")}
     assert "daily-productions: differences: " in done.stdout
+
+
+def test_monthly_rows_are_compared_by_their_month(maria, tmp_path, emulator):
+    """Any day names its month; the sync sends the 15th and ComboCurve answers it."""
+    fill_monthly(maria)
+    project = write_project(tmp_path / "p", maria.section(),
+                            {"wells": WELLS_SQL, "monthly-productions": MONTHLY_SQL})
+    assert start(project, limit=0, base_url=emulator.base_url).ok
+    emulator.edit("monthly-productions", {"chosenID": "W003", "date": "2023-05-01"},
+                  {"water": 99})
+
+    found = core.verify(project, base_url=emulator.base_url)
+
+    monthly = found.attrs["report"]["resources"][1]
+    assert (monthly["name"], monthly["equal"], monthly["different"]) == \
+        ("monthly-productions", WELLS * MONTHS - 1, 1)
+    assert found[["chosenID", "date", "field", "combocurve", "database"]].values.tolist() == [
+        ["W003", "2023-05-15", "water", 99, 10]]
 
 
 def test_what_the_query_no_longer_returns_is_only_in_combocurve(project, production, emulator):
