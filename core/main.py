@@ -190,8 +190,9 @@ class Run:
                                               self.run_id)
         if options.snapshot_dir is not None:  # the audit trail can be written, or nothing is sent
             check_writable(options.snapshot_dir, "snapshot folder")
-        self.deletions = AuditLines(self.rejects.path.with_name(f"{self.run_id}-deletions.jsonl")
-                                    if self.rejects.path else None, keep=not self.rejects.path)
+        self.deletions = AuditLines(  # beside the rejects file, whose folder was checked
+            self.rejects.path.with_name(f"{self.run_id}-deletions.jsonl")
+            if self.rejects.path else None, "deletions file", keep=not self.rejects.path)
         self._well_ids: WellIds | None = None
         self.client = None if options.dry_run else self._client()
         self.ledger: Ledger | None = None

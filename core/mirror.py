@@ -224,30 +224,40 @@ class Mirror:
             if rate and deletions else ""
         log.info("%s: deleting %s the query no longer returns, in %s%s", self.resource.name,
                  counted(count, "record"), counted(len(deletions), "DELETE request"), pace)
-        for number, deletion in enumerate(deletions):
+        held_back = None  # why the rest is not deleted, once something went wrong
+        for deletion in deletions:
+            if held_back:
+                self._not_deleted(deletion, held_back)
+                continue
             try:
                 answered = self.run.client.delete(self.resource.path, deletion.params)
             except UploadError as exc:
                 message = self.run.redact(str(exc))
                 self.report.errors.append(message)
-                for rest in deletions[number:]:
-                    self.report.not_deleted += len(rest.keys)
-                    self._audit(rest, "not_deleted", message if rest is deletion else
-                                "not sent: an earlier DELETE failed")
-                break
+                self._not_deleted(deletion, message)
+                held_back = "not sent: an earlier DELETE failed"
+                continue
             self.report.delete_requests += 1
+            self.report.deleted += len(deletion.keys)
+            log.debug("%s: DELETE %s: %s deleted", self.resource.name, deletion.shown, answered)
             try:
                 self._forget(deletion)
             except LedgerError as exc:
                 self.report.errors.append(self.run.redact(str(exc)))
                 self._audit(deletion, "deleted", "deleted, but the ledger could not be written")
-                break
-            self.report.deleted += len(deletion.keys)
-            log.debug("%s: DELETE %s: %s deleted", self.resource.name, deletion.shown, answered)
+                held_back = "not sent: the ledger could not be written"
+                continue
             self._audit(deletion, "deleted")
-            if self.run.stop.is_set():
-                break
+            if failure := self.audit.flush():  # each answered DELETE reaches the audit trail
+                self.report.errors.append(f"{failure}; nothing more was deleted")
+                held_back = "not sent: the deletions file could not be written"
+            elif self.run.stop.is_set():
+                held_back = "not sent: the run was stopped"
         self._finish_audit()
+
+    def _not_deleted(self, deletion: Deletion, why: str) -> None:
+        self.report.not_deleted += len(deletion.keys)
+        self._audit(deletion, "not_deleted", why)
 
     def _forget(self, deletion: Deletion) -> None:
         """The deleted records leave the ledger; a well's rows leave with it."""
@@ -339,7 +349,10 @@ class Mirror:
                 "request": request, "reason": reason}
 
     def _finish_audit(self) -> None:
-        self.audit.flush()
+        """Every line reaches the disk, or the report says why not."""
+        failure = self.audit.flush()
+        if failure and not any(e.startswith(failure) for e in self.report.errors):
+            self.report.errors.append(failure)
         if self.audit.written:
             self.report.deletions_file = self.audit.written
 

@@ -41,7 +41,7 @@ from .hashing import HASH_CANARY, record_hashes, record_keys
 from .main import new_run_id, state_folder
 from .project import Project, Query, load_project
 from .readback import FILTER_VALUES, READS, ROWS, Groups, Reader, WellIds, key_hashes, typed
-from .rejects import AuditLines
+from .rejects import AuditLines, check_writable
 from .report import RUN_ID, counted, duration, table
 from .resources import BOOLEAN, NUMBER, RESOURCES, WELLS
 from .sources import Source
@@ -187,6 +187,8 @@ def run_verify(project_dir=None, *, resources=None, base_url: str | None = None,
     else:
         project = load_project(project_dir, require_credentials=True, base_url=base_url)
     names = _names(project, resources)
+    if differences_dir is not None:  # the differences can be written, or nothing is read
+        check_writable(Path(differences_dir), "differences folder")
     job = VerifyJob(project, dry_run=dry_run, full=full, retry=policy, read_rate=read_rate,
                     stop=stop or threading.Event(), keep=keep_differences,
                     folder=Path(differences_dir) if differences_dir else None, state=state)
@@ -226,7 +228,7 @@ class VerifyJob:
         self.client = ApiClient.for_project(project, retry=retry, rate_limit=None,
                                             read_rate=read_rate, stopping=stop)
         self.differences = AuditLines(folder / f"{self.run_id}.jsonl" if folder else None,
-                                      keep=keep)
+                                      "differences file", keep=keep)
         self.state_folder = state_folder(project, state)
         self.ledger: Ledger | None = None
         self.well_ids = WellIds()
@@ -260,6 +262,8 @@ class VerifyJob:
         except LedgerError as exc:  # what was seen could not be kept: the next reads it all
             check.errors.append(self.redact(str(exc)))
         check.seconds = time.monotonic() - began
+        if failure := self.differences.flush():
+            check.errors.append(failure)
         check.differences_file = self.differences.written
         return check
 
