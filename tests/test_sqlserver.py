@@ -70,14 +70,15 @@ def test_pymssql_stays_the_default_driver():
 def test_the_limit_caps_the_session_and_leaves_the_query_as_written(sql):
     """A derived table (SELECT ... FROM (query)) may not hold ORDER BY on SQL Server, so the
     limit is SET ROWCOUNT: the one more row that tells whether more remain, and 1 (not 0,
-    which means no cap) when only the columns are wanted."""
+    which means no cap) when only the columns are wanted; and 0 (no cap) when every row is
+    read, since the session is the one the column check capped."""
     dialect = mssql_pyodbc.dialect()
     compiled = [str(sa.text(s).compile(dialect=dialect))
                 for s in limited_statements("sqlserver", sql, 1001)]
 
     assert compiled == ["SET ROWCOUNT 1001", sql]
     assert limited_statements("sqlserver", sql, 0)[0] == "SET ROWCOUNT 1"
-    assert limited_statements("sqlserver", sql, None) == [sql]
+    assert limited_statements("sqlserver", sql, None) == ["SET ROWCOUNT 0", sql]
     assert limited_statements("mysql", sql, 10)[0].endswith("LIMIT 10")
 
 

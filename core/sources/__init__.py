@@ -16,6 +16,7 @@ watchdog ends a statement when the run is stopped, or when the database has sent
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -36,6 +37,7 @@ SINCE = "since"
 BEFORE_EVERYTHING = datetime(1900, 1, 1)  # `:since` before any success: every row (SQL Server's
 # datetime starts in 1753, smalldatetime in 1900)
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")  # SQLAlchemy's own bind-parameter pattern
+KEEP_ASIDE_UNCHECKED = 30.0  # seconds a connection set aside is used without a ping
 DEFAULT_STALL = 600.0  # seconds without an answer from the database: the run's default back-off
 # a row limit of the query's own at its end: then the query is wrapped, not appended to
 _ENDS_WITH_LIMIT = re.compile(
@@ -58,10 +60,10 @@ def limited_statements(kind: str, sql: str, limit: int | None) -> list[str]:
     derived table there may not hold the query's ORDER BY, and the query stays exactly as
     written (CTEs, TOP, ORDER BY)."""
     body = sqltext.statement(sql, kind)
+    if kind == "sqlserver":  # the session keeps its ROWCOUNT: always set it (0: no cap)
+        return [f"SET ROWCOUNT {0 if limit is None else max(int(limit), 1)}", body]
     if limit is None:
         return [body]
-    if kind == "sqlserver":
-        return [f"SET ROWCOUNT {max(int(limit), 1)}", body]  # 0 would mean no cap at all
     return [limited_sql(body, limit, kind)]
 
 
@@ -97,18 +99,28 @@ class Source:
         self.stop = stop or threading.Event()
         self.stall_seconds = max(stall_seconds, connection.connect_timeout)
         self._engine = None
+        self._aside: dict = {}  # query file -> (connection, when set aside) for its pages
 
     def __repr__(self) -> str:
         return f"Source({self.connection.describe()})"
 
     def columns(self, query: Query, *, since: datetime | None = None) -> list[str]:
-        """The column names the query returns, found without reading its rows."""
-        with self._connect(query) as conn, self._watched(conn, query) as watchdog:
-            with watchdog.waiting():
-                result = self._execute(conn, query, limit=0, since=since)
-            keys = list(result.keys())
-            result.close()
-            return keys
+        """The column names the query returns, found without reading its rows. The connection
+        stays open, outside any transaction, for the query's pages: one connection per
+        resource (each costs a handshake and a TLS session)."""
+        conn = self._connect(query)
+        try:
+            with self._watched(conn, query) as watchdog:
+                with watchdog.waiting():
+                    result = self._execute(conn, query, limit=0, since=since)
+                keys = list(result.keys())
+                result.close()
+                conn.rollback()  # no snapshot held while other resources run
+        except BaseException:
+            conn.close()
+            raise
+        self._set_aside(query, conn)
+        return keys
 
     def count_rows(self, query: Query) -> int | None:
         """How many rows the query returns, or None when the database cannot say cheaply."""
@@ -128,11 +140,35 @@ class Source:
         return Pages(self, query, limit, page_size, since)
 
     def close(self) -> None:
+        for conn, _ in self._aside.values():
+            conn.close()
+        self._aside.clear()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _set_aside(self, query: Query, conn) -> None:
+        previous = self._aside.pop(query.file, None)
+        if previous is not None:
+            previous[0].close()
+        self._aside[query.file] = (conn, time.monotonic())
+
+    def _connection_for(self, query: Query):
+        """The connection the column check left for this query, if it is still alive (one
+        round trip after a long wait: a server or a firewall may have dropped it), else a
+        new one."""
+        conn, since = self._aside.pop(query.file, (None, 0.0))
+        if conn is not None and time.monotonic() - since > KEEP_ASIDE_UNCHECKED:
+            try:
+                conn.exec_driver_sql("SELECT 1").close()
+                conn.rollback()
+            except sa.exc.DBAPIError:
+                conn.invalidate()
+                conn.close()
+                conn = None
+        return conn or self._connect(query)
 
     def _connect(self, query: Query):
         where = self.connection.describe()
@@ -219,7 +255,7 @@ class Pages:
         self.more_available = False
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
-        conn = self.source._connect(self.query)
+        conn = self.source._connection_for(self.query)
         finished, result = False, None
         try:
             with self.source._watched(conn, self.query) as watchdog:
