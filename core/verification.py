@@ -294,7 +294,6 @@ class Chunk:
     total: int = 0  # records ComboCurve holds for these groups
     updated: int = 0  # ... of which updated since the last verify (SINCE)
     mode: str = FULL
-    remembered: int = 0  # records the last verify saw for these groups
 
     @property
     def reading(self) -> int:
@@ -383,15 +382,15 @@ class ResourceVerify:
             records, groups = records[~absent], groups[~absent]
             if len(records):
                 parts.append(self._arrow(records, groups))
-        if self.check.not_compared:
-            log.warning("%s: %d rows a sync would reject (invalid, or a key seen earlier) are "
-                        "not compared", self.resource.name, self.check.not_compared)
         table = pa.concat_tables(parts).unify_dictionaries() if parts else self._arrow(
             pd.DataFrame(columns=[*self.spec.names, *self.compared], dtype=object),
             np.empty(0, dtype=object))
         keys = table.column("key").to_numpy()
         _, first = np.unique(keys, return_index=True)  # two rows naming one record: the first
         self.check.not_compared += len(keys) - len(first)
+        if self.check.not_compared:
+            log.warning("%s: %d rows a sync would reject (invalid, or a key seen earlier) are "
+                        "not compared", self.resource.name, self.check.not_compared)
         self.db = table.take(pa.array(first))
         self.db_keys = self.db.column("key").to_numpy()
         self.matched = np.zeros(len(self.db), dtype=bool)
@@ -471,9 +470,9 @@ class ResourceVerify:
             self.server_time = self.server_time or counted.server_time
             if memory is None:
                 continue
-            chunk.remembered = int((remembered == index).sum())
+            seen = int((remembered == index).sum())  # records the last verify saw here
             chunk.updated = self.reader.count(chunk.params + self._since()).number
-            if chunk.remembered <= chunk.total <= chunk.remembered + chunk.updated:
+            if seen <= chunk.total <= seen + chunk.updated:
                 chunk.mode = SINCE
         gets = sum(math.ceil(c.reading / self.spec.take) for c in chunks)
         well_gets = self._well_gets  # made to find the ids of wells (rows)
