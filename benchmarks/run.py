@@ -525,6 +525,50 @@ def bench_kill_and_rerun(bench: Bench, database: str, options: tuple) -> None:
               "<= N + 4", total <= pages + 4)
 
 
+def run_verify(folder: Path, *options: str, expect: int) -> tuple[Child, dict]:
+    """`python -m core verify PROJECT ...`, checked through its --report: `expect` records
+    equal and nothing else."""
+    report_file = folder / "verify.json"
+    report_file.unlink(missing_ok=True)
+    child = run_child([PYTHON, "-m", "core", "verify", str(folder), "--report",
+                       str(report_file), *options])
+    report = json.loads(report_file.read_text()) if report_file.exists() else {}
+    equal = sum(r["equal"] for r in report.get("resources", []))
+    if child.code != 0 or equal != expect:
+        raise JobFailed(f"python -m core verify {' '.join(options)}: exit {child.code}, "
+                        f"{equal} of {expect} records equal\n{child.err[-2000:]}")
+    return child, {r["name"]: r for r in report["resources"]}
+
+
+def bench_verify(bench: Bench, database: str) -> None:
+    """(g) verify against an emulator that keeps what it is sent: every record read back and
+    compared, then a second verify over nothing changed (HEAD counts, no GET). The second
+    verify reads again what was updated within a minute of the first one's start (its margin
+    for clocks), so the first one starts more than a minute after the sync."""
+    rows = WELLS + bench.daily_rows
+    with emulator_process() as url:
+        folder = write_project(bench.workdir / "verify", database, url)
+        synced, _ = run_project(folder, "--limit", "0", "--page-size", str(FULL_PAGE),
+                                expect=rows, state=folder / ".combocurve")  # verify's too
+        quiet_since = time.monotonic() + 61
+        (full,) = bench.measure(g_verify=lambda: run_verify(folder, "--full", expect=rows))
+        if full[-1][0].began < quiet_since:  # the last full verify is what the next starts from
+            time.sleep(max(0.0, quiet_since - time.monotonic()))
+            run_verify(folder, "--full", expect=rows)
+        (again,) = bench.measure(g_verify_again=lambda: run_verify(folder, expect=rows))
+    per_second = rows / walls(full)
+    bench.add("g", f"verify of {rows:,} records, every one read back: throughput",
+              f"{per_second:,.0f} records/s", f"full sync {rows / synced.wall:,.0f} rows/s",
+              f"{per_second / (rows / synced.wall):.2f}x")
+    ratio = round(rss(full) / synced.rss_mb, 2)
+    bench.add("g", "verify: peak RSS", f"{rss(full):.0f} MB",
+              f"full sync {synced.rss_mb:.0f} MB", f"{ratio:.2f}", "<= 1", ratio <= 1)
+    gets = max(sum(r["requests"] for r in report.values()) for _, report in again)
+    bench.add("g", f"verify again, nothing changed: wall time (GET requests: {gets})",
+              seconds(walls(again)), f"full verify {seconds(walls(full))}",
+              f"{walls(again) / walls(full):.2f}", "0 GET requests", gets == 0)
+
+
 def bench_startup(bench: Bench, workdir: Path) -> None:
     """(e) spawn to first request vs importing pandas and SQLAlchemy alone; heavy imports."""
     with emulator_in_process(sink=True) as emu:
@@ -691,6 +735,7 @@ def main(argv: list[str] | None = None) -> int:
         with emulator_process("--sink", "--latency", str(SLOW_API)) as url:
             bench_in_flight(bench, write_project(bench.workdir / "slow-api", big_db, url), job)
         bench_startup(bench, bench.workdir)
+        bench_verify(bench, big_db)
     header.append(f"median of {bench.repeats} run(s); whole benchmark "
                   f"{time.perf_counter() - began:.0f} s; load average at the end: "
                   f"{os.getloadavg()[0]:.2f}")

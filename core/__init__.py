@@ -5,8 +5,8 @@ qualifiers from a SQL database, and write them to ComboCurve.
     report = start("example")          # or start() in the project folder
     print(report.summary())
 
-Notebooks: `preview`, `validate`, `ledger`, `forget` (see core.explore) and
-`RunReport.to_frame()`.
+Notebooks: `preview`, `validate`, `ledger`, `forget` (see core.explore),
+`RunReport.to_frame()`, and `verify` (core.verification): ComboCurve read back and compared.
 Schedulers and orchestrators: `run_job` (core.job), which raises RunFailedError on failure.
 
 Names are imported on first use, so `python -m core.emulator` does not pay for pandas.
@@ -22,7 +22,7 @@ _HOMES = {
     "Project": "project", "load_project": "project",
     "ResourceReport": "report", "RunReport": "report",
     "preview": "explore", "validate": "explore", "ledger": "explore", "forget": "explore",
-    "start": "main", "run_job": "job",
+    "start": "main", "run_job": "job", "verify": "verification",
 }
 __all__ = sorted(_HOMES)
 

@@ -56,6 +56,14 @@ class SeenKeys:
         self._add(keys[fresh][order], rows[fresh][order])
         return earlier
 
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Whether each key was seen in the run (mirror deletions keep what was)."""
+        found = np.zeros(len(keys), dtype=bool)
+        for level_keys, _ in self._levels:
+            at = np.minimum(np.searchsorted(level_keys, keys), len(level_keys) - 1)
+            found |= level_keys[at] == keys
+        return found
+
     def _add(self, keys: np.ndarray, rows: np.ndarray) -> None:
         if not len(keys):
             return

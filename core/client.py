@@ -11,8 +11,12 @@
   stack raises fails the request (its rows are not sent), never the run.
 - A sliding-window limiter keeps writes under the API quota (by default 190 a minute: the
   quota of 200 less room for the gateway's own window), so that a long run does not provoke a
-  storm of 429s; after a 429 it keeps below the rate that met it. Another keeps the few reads
-  a survey needs (finding it) under the read quota.
+  storm of 429s; after a 429 it keeps below the rate that met it. Another keeps reads under
+  the read quota (800 units a minute, each GET its route's cost: a list of wells or surveys
+  4, a list of rows 1), alike.
+- Reading back (verify, mirror deletions): GET pages followed through the Link header's
+  `next` (a cursor), HEAD counts (`X-Query-Count`), DELETE (`X-Delete-Count`); all
+  idempotent, so retried like the writes.
 - Company networks: the project's proxy (else HTTPS_PROXY / NO_PROXY) and its trusted CAs (a
   PEM bundle, or the operating system's store through truststore). A refused proxy password or
   an untrusted certificate fails at once with one line: retrying cannot fix either.
@@ -33,9 +37,11 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlsplit
 
 import orjson
 import requests
@@ -51,7 +57,8 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "combocurve-sync/0.1"
-READS_PER_MINUTE = 200  # the read quota, 800 units a minute, at 4 units for a list of wells
+READ_QUOTA = 800  # read units a minute: the API's quota per client
+DEAREST_READ = 4  # read units of the dearest GET (a list of wells or surveys)
 LONGEST_WAIT = 86_400  # seconds: a day of back-off or time-out; more is a typo, not a setting
 STOP_GRACE = 2.0  # seconds requests in flight have to be answered once the run is stopped
 # What the network can do to a request that resending may cure (PUTs are idempotent upserts)
@@ -106,6 +113,14 @@ class PutResult:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A number the API answered in a header, and the server's clock (its Date header)."""
+
+    number: int | None
+    server_time: datetime | None
+
+
 class WaitBudget:
     """Seconds of back-off left for the run, shared by every upload thread."""
 
@@ -122,18 +137,22 @@ class WaitBudget:
 
 
 class RateLimiter:
-    """At most `per_minute` requests in any 60 seconds (the gateway's window), across threads.
+    """At most `per_minute` units in any 60 seconds (the gateway's window), across threads.
 
-    The quota is shared with every other client of the company, and the gateway's window and
-    ours do not start together: a 429 can come at fewer requests than the quota. Then the
-    limit drops to nine tenths of what was sent in the last minute (never below a tenth of the
-    limit given), for the rest of the run, since the gateway may keep answering 429 for a
-    while at the rate that met one."""
+    A write costs 1 unit of the write quota; a read its route's units of the read quota (a
+    wells GET 4, a daily GET 1); a request of 0 units never waits. The quota is shared with
+    every other client of the company, and the gateway's window and ours do not start
+    together: a 429 can come below the quota. Then the limit drops to nine tenths of what was
+    spent in the last minute (never below a tenth of the limit given), for the rest of the
+    run, since the gateway may keep answering 429 for a while at the rate that met one."""
 
-    def __init__(self, per_minute: int | None, *, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, per_minute: int | None, *, clock=time.monotonic, sleep=time.sleep,
+                 unit: str = "requests"):
         self.per_minute, self._clock, self._sleep = per_minute, clock, sleep
+        self.unit = unit  # what is counted, for messages: "requests", "read units"
         self._floor = max(1, (per_minute or 0) // 10)
-        self._sent: deque[float] = deque()
+        self._spent: deque[tuple[float, int]] = deque()  # (when, units), oldest first
+        self._total = 0
         self._lock = threading.Lock()
 
     def slow_down(self) -> int | None:
@@ -142,27 +161,29 @@ class RateLimiter:
             return None
         with self._lock:
             now = self._clock()
-            recent = sum(1 for moment in self._sent if moment > now - 60)
+            recent = sum(units for moment, units in self._spent if moment > now - 60)
             lower = max(self._floor, int(recent * 0.9))
             if lower >= self.per_minute:
                 return None
             self.per_minute = lower
             return lower
 
-    def acquire(self) -> float:
-        """Block until a request may go; returns the seconds waited."""
-        if not self.per_minute:
+    def acquire(self, units: int = 1) -> float:
+        """Block until a request of `units` may go; returns the seconds waited. A request
+        dearer than the whole quota goes once the window is empty."""
+        if not self.per_minute or units <= 0:
             return 0.0
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
-                while self._sent and self._sent[0] <= now - 60:
-                    self._sent.popleft()
-                if len(self._sent) < self.per_minute:
-                    self._sent.append(now)
+                while self._spent and self._spent[0][0] <= now - 60:
+                    self._total -= self._spent.popleft()[1]
+                if self._total + units <= self.per_minute or not self._spent:
+                    self._spent.append((now, units))
+                    self._total += units
                     return waited
-                pause = self._sent[0] + 60 - now
+                pause = self._spent[0][0] + 60 - now
             self._sleep(pause)
             waited += pause
 
@@ -293,26 +314,40 @@ def _system_context() -> ssl.SSLContext:
 
 
 class ApiClient:
-    """Requests to one ComboCurve base URL: records written (207 answers), and the single
-    documents of directional surveys."""
+    """Requests to one ComboCurve base URL: records written (207 answers), the single
+    documents of directional surveys, and reads back (GET pages, HEAD counts, DELETE).
+
+    Writes are paced by the write quota (`rate_limit` requests a minute), GETs by the read
+    quota (`read_rate` units a minute); HEAD costs nothing. DELETE costs no quota in the 2023
+    spec, unconfirmed today, so it is paced as a write."""
 
     def __init__(self, base_url: str, api_key: Secret, bearer: BearerToken, *,
                  retry: RetryPolicy = RetryPolicy(), rate_limit: int | None = None,
-                 connections: int = 8, stopping: threading.Event | None = None,
-                 network: Network | None = None):
+                 read_rate: int | None = READ_QUOTA, connections: int = 8,
+                 stopping: threading.Event | None = None, network: Network | None = None):
         self.base_url = base_url.rstrip("/")
         self._api_key, self._bearer = api_key, bearer
         self.retry = retry
         # once set, waits end at once and no new attempt starts: a stopped run ends promptly
         self.stopping = stopping or threading.Event()
         self.limiter = RateLimiter(rate_limit, sleep=self.stopping.wait)
-        # reads have a quota of their own (800 units a minute, 4 for the dearest list GET)
-        self.read_limiter = RateLimiter(READS_PER_MINUTE if rate_limit else None,
-                                        sleep=self.stopping.wait)
+        # reads have a quota of their own: 800 units a minute, each GET its route's cost
+        self.read_limiter = RateLimiter(read_rate, sleep=self.stopping.wait, unit="read units")
         self.budget = WaitBudget(retry.max_wait)
         self.http = HttpSession(network, connections=connections)
         self._closed = threading.Event()
         threading.Thread(target=self._cut_when_stopped, name="api-stop", daemon=True).start()
+
+    @classmethod
+    def for_project(cls, project, **options) -> "ApiClient":
+        """A client of the project's API with its credentials and network (`project`: a
+        core.project.Project); `options` as the constructor's."""
+        credentials = project.credentials
+        bearer = BearerToken(token=credentials.token, audience=project.base_url) \
+            if credentials.token else BearerToken(account=credentials.service_account,
+                                                  audience=project.base_url)
+        return cls(project.base_url, credentials.api_key, bearer, network=project.network,
+                   **options)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url})"
@@ -364,11 +399,50 @@ class ApiClient:
             if document is not None else None
         target = f"{path}?{urlencode(params)}" if params else path
         limiter = self.read_limiter if method == "GET" else self.limiter
-        (status, found), attempts = self._exchange(method, target, limiter, answer, body=body)
+        (status, found), attempts = self._exchange(method, target, limiter, answer, body=body,
+                                                   units=DEAREST_READ if method == "GET" else 1)
         return Answer(status, found, attempts)
 
+    # -- reads back and deletes --------------------------------------------------------------
+
+    def get_pages(self, path: str, params: list[tuple[str, str]], *,
+                  cost: int) -> Iterator[list[dict]]:
+        """Every page of a list, first to last: a GET with `params` (give the largest `take`),
+        then the `next` of each answer's Link header (a cursor) until an answer has none.
+        Each GET waits for `cost` units of the read quota."""
+        target = f"{path}?{urlencode(params)}"
+        while target:
+            (records, link), _ = self._exchange("GET", target, self.read_limiter,
+                                                _list_answer, units=cost)
+            yield records
+            target = _next_target(link, path)
+
+    def count(self, path: str, params: list[tuple[str, str]]) -> Counted:
+        """How many records a GET with `params` would list (HEAD: no quota), and the
+        server's clock when it answered."""
+        def answer(response):
+            return _header_number(response, "X-Query-Count") if response.ok else None
+
+        target = f"{path}?{urlencode(params)}"
+        found, _ = self._exchange("HEAD", target, self.read_limiter, answer, units=0)
+        return found
+
+    def delete(self, path: str, params: list[tuple[str, str]]) -> int | None:
+        """Delete what `params` select; the count the API says it deleted (X-Delete-Count),
+        None when it does not say. Retried like a write: a DELETE is idempotent."""
+        def answer(response):
+            if response.status_code not in (200, 204):
+                return None
+            return _header_number(response, "X-Delete-Count", required=False)
+
+        target = f"{path}?{urlencode(params)}"
+        found, _ = self._exchange("DELETE", target, self.limiter, answer)
+        return found.number
+
+
+
     def _exchange(self, method: str, target: str, limiter: RateLimiter, answer, *,
-                  body: bytes | None = None):
+                  body: bytes | None = None, units: int = 1):
         """(what `answer` makes of the final response, attempts made). `answer` returns None
         for a response that is not the one hoped for: retried when its status may pass (429,
         5xx), else an UploadError (AuthError for 401). Network troubles are retried too,
@@ -377,7 +451,7 @@ class ApiClient:
         attempt, answered = 0, False
         while True:
             attempt += 1
-            limiter.acquire()
+            limiter.acquire(units)
             if self.stopping.is_set():
                 raise UploadError(f"{what}: the run was stopped", attempts=attempt - 1)
             found, problem, delay, answered_now = self._attempt(
@@ -428,8 +502,8 @@ class ApiClient:
             return found, None, 0, True
         self._raise_if_final(what, response, attempt)
         if response.status_code == 429 and (lower := limiter.slow_down()):
-            log.warning("%s: 429 from the API: at most %d requests a minute from now on",
-                        what, lower)
+            log.warning("%s: 429 from the API: at most %d %s a minute from now on", what, lower,
+                        limiter.unit)
         asked = retry_after(response)
         delay = asked if asked is not None else self.retry.backoff(attempt)
         return None, f"HTTP {response.status_code}", delay, True
@@ -462,6 +536,51 @@ class ApiClient:
 class _Unreadable(Exception):
     """An answer with the hoped-for status whose body cannot be read: worth asking again, as
     an answer garbled on the way would be."""
+
+
+_LINK = re.compile(r'<([^<>]+)>;\s*rel="([^"]+)"')  # the official client's pattern, spaces allowed
+
+
+def _list_answer(response: requests.Response) -> tuple[list[dict], str | None] | None:
+    """The records of a GET's 200 answer and its Link `next`, or None for another status."""
+    if response.status_code != 200:
+        return None
+    try:
+        records = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise _Unreadable("HTTP 200 with a body that is not JSON") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise _Unreadable("HTTP 200 with a body that is not a list of records")
+    links = dict((rel, url) for url, rel in _LINK.findall(response.headers.get("Link", "")))
+    return records, links.get("next")
+
+
+def _next_target(link: str | None, path: str) -> str | None:
+    """The path and query of a `next` link, sent to our own base URL: the API's host, as
+    it names itself, may not be the one we reach (a proxy), and our credentials go nowhere
+    else. A link to another path is refused."""
+    if link is None:
+        return None
+    parts = urlsplit(link)
+    if not parts.path.endswith(path):
+        raise UploadError(f"GET {path}: the API's next page link goes elsewhere ({parts.path})")
+    return f"{path}?{parts.query}"
+
+
+def _header_number(response: requests.Response, name: str, *,
+                   required: bool = True) -> Counted:
+    raw = response.headers.get(name)
+    try:
+        number = int(raw) if raw is not None else None
+    except ValueError:
+        raise _Unreadable(f"HTTP {response.status_code} with {name} {raw!r}") from None
+    if number is None and required:
+        raise _Unreadable(f"HTTP {response.status_code} without {name}")
+    try:
+        moment = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        moment = None
+    return Counted(number, moment.astimezone(UTC) if moment and moment.tzinfo else None)
 
 
 @dataclass(frozen=True)

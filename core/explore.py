@@ -67,8 +67,9 @@ def validate(project, resources=None, *, limit: int = DEFAULT_LIMIT,
 
 def ledger(project, state=None) -> pd.DataFrame:
     """What the project's ledger holds, one row per API and resource: the records ComboCurve
-    accepted, the last run, and the last successful run (where `:since` starts) with its
-    counts. `state`: the ledger's folder, if not the project's own."""
+    accepted, the last run, the last successful run (where `:since` starts) with its
+    counts, and when the last verify started. `state`: the ledger's folder, if not the
+    project's own."""
     store = Ledger.read(_ledger_folder(_project(project), state))
     try:
         held = store.summary()
@@ -82,9 +83,10 @@ def ledger(project, state=None) -> pd.DataFrame:
                      "last_run_started": last.get("started_at"),
                      "last_success": success.get("run_id"),
                      "last_success_started": success.get("started_at"),
-                     **{name: success.get(name) for name in COUNTS}})
+                     **{name: success.get(name) for name in COUNTS},
+                     "last_verify": entry["last_verify"]})
     columns = ["base_url", "resource", "records", "last_run", "last_run_started",
-               "last_success", "last_success_started", *COUNTS]
+               "last_success", "last_success_started", *COUNTS, "last_verify"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -34,6 +34,11 @@ def _text(values: np.ndarray) -> np.ndarray:
     return pd.util.hash_array(values, encoding="utf8", hash_key=_KEY, categorize=True)
 
 
+def text_hashes(values: np.ndarray) -> np.ndarray:
+    """One uint64 per text of an object array (no nulls): keys compared by hash."""
+    return _text(np.asarray(values, dtype=object))
+
+
 def column_hashes(values: np.ndarray, kind: str) -> np.ndarray:
     """One uint64 per value of a normalised column (None, or the field type's JSON value)."""
     values = np.asarray(values, dtype=object)

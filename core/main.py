@@ -22,12 +22,14 @@ from pathlib import Path
 
 from .assembly import Assembled, assembly
 from .changes import Changes
-from .client import ApiClient, RetryPolicy
-from .credentials import BearerToken, Redactor
+from .client import READ_QUOTA, ApiClient, RetryPolicy
+from .credentials import Redactor
 from .errors import SourceError, SyncError, UsageError
 from .hashing import HASH_CANARY
+from .mirror import DEFAULT_MAX_DELETE_FRACTION, Mirror
 from .project import Project, Query, ResourceSettings, load_project
-from .rejects import RejectsFile, check_writable
+from .readback import WellIds
+from .rejects import AuditLines, RejectsFile, check_writable
 from .report import RUN_ID, ResourceReport, RunReport, duration
 from .resources import RESOURCES
 from .resources.wells import IDENTITY_FIELDS
@@ -67,6 +69,9 @@ class Options:
     full_refresh: bool = False
     progress: bool = False
     stop: threading.Event | None = None
+    delete_missing: bool = False  # mirror deletions for every resource of the run
+    max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION
+    allow_mass_delete: bool = False
 
     def page_size_for(self, resource) -> int:
         """Records per request for `resource`: the API's largest when auto, else the size
@@ -90,6 +95,9 @@ class Options:
             raise UsageError(f"rate limit must be 1 or more a minute, not {self.rate_limit}")
         if self.full_refresh and self.state is False:
             raise UsageError("--full-refresh refreshes the ledger: it cannot go with --no-state")
+        if not 0 <= self.max_delete_fraction <= 1:
+            raise UsageError("max delete fraction must be between 0 and 1 (a share of the "
+                             f"ledger's records), not {self.max_delete_fraction}")
         unknown = set(self.resources or ()) - set(RESOURCES)
         if unknown:
             raise UsageError(f"unknown resource {', '.join(sorted(unknown))}; "
@@ -101,7 +109,10 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
           concurrency: int = DEFAULT_CONCURRENCY, rate_limit: int | None = DEFAULT_RATE_LIMIT,
           max_wait: float | None = None, retry: RetryPolicy | None = None,
           snapshot_dir=None, rejects_dir=None, state=None, full_refresh: bool = False,
-          progress: bool = False, stop: threading.Event | None = None) -> RunReport:
+          progress: bool = False, stop: threading.Event | None = None,
+          delete_missing: bool = False,
+          max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION,
+          allow_mass_delete: bool = False) -> RunReport:
     """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
     limit: rows per resource at most (0: all); page_size: records per request (up to 1000 for
@@ -116,7 +127,10 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
     project's `[state] path`, else <project>/.combocurve; False: no ledger, every record is
     sent); full_refresh: send every record and refresh the ledger; stop: an Event that, once
     set, ends the run after the current page, every row accounted for (the CLI sets it on Ctrl-C
-    and SIGTERM).
+    and SIGTERM); delete_missing: delete from ComboCurve what this project wrote and the query
+    no longer returns, for every resource that can (`[resources.<name>] delete_missing` asks
+    it for one; see core.mirror for the guards); max_delete_fraction: the share of a
+    resource's ledger a run may delete; allow_mass_delete: delete even more than that.
     Returns a RunReport. Raises ProjectError or UsageError for an invalid project or option,
     LedgerError for a ledger that cannot be trusted or written, LockedError when another run
     of the project holds the ledger; never for a failing database or API, which the report
@@ -133,7 +147,9 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
                       snapshot_dir=Path(snapshot_dir) if snapshot_dir else None,
                       rejects_dir=Path(rejects_dir) if rejects_dir else None,
                       state=state if state in (None, False) else Path(state),
-                      full_refresh=full_refresh, progress=progress, stop=stop)
+                      full_refresh=full_refresh, progress=progress, stop=stop,
+                      delete_missing=delete_missing, max_delete_fraction=max_delete_fraction,
+                      allow_mass_delete=allow_mass_delete)
     options.check()
     if isinstance(project_dir, Project):  # already loaded, e.g. in a notebook
         project = project_dir.with_base_url(base_url) if base_url else project_dir
@@ -174,19 +190,21 @@ class Run:
                                               self.run_id)
         if options.snapshot_dir is not None:  # the audit trail can be written, or nothing is sent
             check_writable(options.snapshot_dir, "snapshot folder")
+        self.deletions = AuditLines(  # beside the rejects file, whose folder was checked
+            self.rejects.path.with_name(f"{self.run_id}-deletions.jsonl")
+            if self.rejects.path else None, "deletions file", keep=not self.rejects.path)
+        self._well_ids: WellIds | None = None
         self.client = None if options.dry_run else self._client()
         self.ledger: Ledger | None = None
         self.stopped: str | None = None  # why the rest of the run is skipped (401, a stop)
 
     def _client(self) -> ApiClient:
-        credentials = self.project.credentials
-        bearer = BearerToken(token=credentials.token, audience=self.project.base_url) \
-            if credentials.token else BearerToken(account=credentials.service_account,
-                                                  audience=self.project.base_url)
-        return ApiClient(self.project.base_url, credentials.api_key, bearer,
-                         retry=self.options.retry, rate_limit=self.options.rate_limit,
-                         connections=self.options.concurrency, stopping=self.stop,
-                         network=self.project.network)
+        """Reads (a survey found, a well's id) are paced as writes are: not at all when the
+        run sets no rate."""
+        rate = self.options.rate_limit
+        return ApiClient.for_project(self.project, retry=self.options.retry, rate_limit=rate,
+                                     read_rate=READ_QUOTA if rate else None,
+                                     connections=self.options.concurrency, stopping=self.stop)
 
     def queries(self) -> list[Query]:
         wanted = self.options.resources
@@ -208,6 +226,8 @@ class Run:
                     done = self._failed(query, f"not run: {self.stopped}")
                 elif isinstance(mapping, SourceError):
                     done = self._failed(query, self.redact(str(mapping)), mapping.unreachable)
+                    if Mirror.wanted(self, query.resource):
+                        done.deletions_refused = "the query failed"
                 else:
                     done = self.sync_resource(query, mapping)
                 self.report.resources.append(done)
@@ -248,10 +268,18 @@ class Run:
     def close(self) -> None:
         self.source.close()
         self.rejects.close()
+        self.deletions.close()
         if self.client is not None:
             self.client.close()
         if self.ledger is not None:
             self.ledger.close()
+
+    def well_ids(self) -> WellIds:
+        """ComboCurve ids of wells (for deleting rows), from the ledger as it is when first
+        asked: after this run's wells were recorded."""
+        if self._well_ids is None:
+            self._well_ids = WellIds.from_ledger(self.ledger, self.project.base_url)
+        return self._well_ids
 
     def _failed(self, query: Query, error: str, unreachable: bool = False) -> ResourceReport:
         return ResourceReport(query.resource.name, file=query.shown, errors=[error],
@@ -277,9 +305,11 @@ class Run:
         upload = Uploads(self, query, report, snapshot, state,
                          self._writer(resource, settings, state))
         flow = Flow(query, mapping, report, Changes(resource, state),
-                    Batcher(page_size, upload.submit), assembly(resource, mapping))
+                    Batcher(page_size, upload.submit), assembly(resource, mapping),
+                    Mirror(self, query, mapping, state, report)
+                    if Mirror.wanted(self, resource) else None)
         bar = self._progress_bar(resource.name)
-        read_to_end = False
+        read_to_end, query_failed = False, None
         try:
             with closing(iter(pages)) as page_iterator:
                 for number, page in enumerate(page_iterator, 1):
@@ -298,6 +328,7 @@ class Run:
             else:
                 report.errors.append(self.redact(str(exc)))
                 report.unreachable = exc.unreachable
+                query_failed = "the query failed"
         finally:
             try:  # rows read before a failure or a stop are still accounted for
                 ending = "limit" if pages.more_available else "end" if read_to_end \
@@ -314,17 +345,31 @@ class Run:
             self._keep_audit_trail(report, upload, snapshot)
             if (report.rejected or report.not_sent) and self.rejects.path:
                 report.rejects_file = str(self.rejects.path)
+        if flow.mirror is not None:
+            flow.mirror.finish(flow.changes.seen, refusal=query_failed or self._incomplete(
+                upload, pages.more_available))
         if not upload.ledger_failed:
             self._finish_state(state, report, started_at)
         if upload.auth_failed:
             self.stopped = "the run stopped at the API's 401 answer"
         return report
 
+    def _incomplete(self, upload: Uploads, more_available: bool) -> str | None:
+        """Why the run cannot tell what the query no longer returns, if it cannot."""
+        if more_available:
+            return (f"the read was cut by --limit {self.options.limit:,}, so rows beyond it "
+                    "were not seen (--limit 0 reads them all)")
+        if self.stopped or upload.stop_reason:
+            return f"the resource did not run to its end ({self.stopped or upload.stop_reason})"
+        return None
+
     def _read_page(self, flow: "Flow", number: int, page) -> None:
         """One page: rejected rows written out, the rest assembled, sorted and queued."""
         query, report = flow.query, flow.report
         report.rows_read += len(page)
         checked = normalise(page, query.resource, flow.mapping)
+        if flow.mirror is not None:  # a row refused still exists at the source: it stays
+            flow.mirror.keep(page, [reject.row for reject in checked.rejects])
         for reject in checked.rejects:
             self.reject(report, query, reject.row, number, "rejected", reject.reason,
                         reject.fields, page.loc[reject.row].to_dict())
@@ -474,6 +519,7 @@ class Flow:
     changes: Changes
     batcher: Batcher
     assembly: object  # core.assembly: Flat, KeyLimit or Groups
+    mirror: Mirror | None = None  # mirror deletions, when asked for
 
 
 def duplicate_reason(resource, earlier: int) -> str:

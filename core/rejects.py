@@ -55,24 +55,21 @@ def _write_all(handle: int, data: bytes) -> None:
         view = view[os.write(handle, view):]
 
 
-class RejectsFile:
-    """Appends reject lines to `<folder>/<run_id>.jsonl`."""
+class LinesFile:
+    """A JSON-lines file of the audit trail, made at its first line: lines are held and reach
+    the disk in one write of whole lines at each `flush()` (and every _FLUSH_AT bytes); a
+    write that fails is undone to the last whole line, and every later line is only counted.
+    `what` names the file in messages."""
 
-    def __init__(self, folder: Path, run_id: str, *, what: str = "rejects folder"):
-        check_writable(folder, what)
-        self.path = Path(folder) / f"{run_id}.jsonl"
-        self.run_id = run_id
+    def __init__(self, path: Path, what: str):
+        self.path, self.what = Path(path), what
         self.count = 0
         self.failed: str | None = None  # why lines could not be written, once they could not
         self._handle: int | None = None
         self._lines: list[bytes] = []
         self._held = 0
 
-    def add(self, *, resource: str, row: int, page: int, outcome: str, reason: str,
-            fields: list[str], values: dict) -> None:
-        """Record one row; `outcome` is "rejected" (by us or the API) or "not_sent"."""
-        line = {"run_id": self.run_id, "resource": resource, "row": row, "page": page,
-                "outcome": outcome, "reason": reason, "fields": fields, "values": values}
+    def hold(self, line: dict) -> None:
         self.count += 1
         if self.failed:
             return  # counted in the report; the disk takes nothing more
@@ -95,7 +92,7 @@ class RejectsFile:
             start = os.lseek(self._handle, 0, os.SEEK_END)
             _write_all(self._handle, data)
         except OSError as exc:
-            self.failed = f"cannot write the rejects file {self.path}: {exc.strerror or exc}"
+            self.failed = f"cannot write the {self.what} {self.path}: {exc.strerror or exc}"
             if start is not None:  # no half line left behind
                 with contextlib.suppress(OSError):
                     os.ftruncate(self._handle, start)
@@ -107,6 +104,21 @@ class RejectsFile:
             os.close(self._handle)
             self._handle = None
         return failure
+
+
+class RejectsFile(LinesFile):
+    """Appends reject lines to `<folder>/<run_id>.jsonl`."""
+
+    def __init__(self, folder: Path, run_id: str, *, what: str = "rejects folder"):
+        check_writable(folder, what)
+        super().__init__(Path(folder) / f"{run_id}.jsonl", "rejects file")
+        self.run_id = run_id
+
+    def add(self, *, resource: str, row: int, page: int, outcome: str, reason: str,
+            fields: list[str], values: dict) -> None:
+        """Record one row; `outcome` is "rejected" (by us or the API) or "not_sent"."""
+        self.hold({"run_id": self.run_id, "resource": resource, "row": row, "page": page,
+                   "outcome": outcome, "reason": reason, "fields": fields, "values": values})
 
 
 class RejectsList:
@@ -128,3 +140,27 @@ class RejectsList:
 
     def close(self) -> None:
         pass
+
+
+class AuditLines(LinesFile):
+    """Another JSON-lines file of a run's audit trail (a verify's differences, a run's
+    deletions), written as the rejects file is; with `keep`, its lines are also kept in memory
+    (for a notebook). No path: memory only."""
+
+    def __init__(self, path: Path | None, what: str, *, keep: bool = False):
+        super().__init__(path or Path(), what)
+        self.to_disk = path is not None
+        self.lines: list[dict] | None = [] if keep else None
+
+    def add(self, line: dict) -> None:
+        if self.lines is not None:
+            self.lines.append(line)
+        if self.to_disk:
+            self.hold(line)
+        else:
+            self.count += 1
+
+    @property
+    def written(self) -> str | None:
+        """The file's path once a line went to it."""
+        return str(self.path) if self._handle is not None else None

@@ -35,10 +35,18 @@ class ResourceReport:
     unreachable: bool = False  # it failed because its database or the API never answered
     grouped: bool = False  # rows are stations, sent as one survey a request
     notes: list[str] = field(default_factory=list)  # how it is written, for the dry run
+    # mirror deletions: records this project wrote that the query no longer returns
+    deleted: int = 0  # ... deleted from ComboCurve (and from the ledger)
+    would_delete: int = 0  # dry run: ... that a real run deletes
+    not_deleted: int = 0  # ... left in ComboCurve: a guard refused, or a DELETE failed
+    delete_requests: int = 0  # DELETE requests answered (dry run: that a real run sends)
+    deletions_refused: str | None = None  # why nothing was deleted, when a guard said no
+    deletions_file: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.errors and self.rejected == 0 and self.not_sent == 0
+        return not self.errors and self.rejected == 0 and self.not_sent == 0 and \
+            self.not_deleted == 0
 
     @property
     def unaccounted(self) -> int:
@@ -92,10 +100,7 @@ class RunReport:
                 (str(r.records_sent), str(r.requests))
             lines.append((r.name, str(r.rows_read), str(r.unchanged), sent, str(r.accepted),
                           str(r.rejected), str(r.not_sent), requests, f"{r.seconds:.1f}"))
-        widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
-        text = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                          for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-                for row in lines]
+        text = table(lines)
         if self.dry_run:
             text.append("dry run: nothing was sent; (n) is what a real run would send")
             text += [self._plan(r) for r in self.resources if not r.errors]
@@ -110,7 +115,24 @@ class RunReport:
                 text.append(f"{r.name}: rejected and unsent rows with reasons: {r.rejects_file}")
             if r.snapshot_file:
                 text.append(f"{r.name}: snapshot: {r.snapshot_file}")
+            text += self._deletions(r)
         return "\n".join(text)
+
+    def _deletions(self, r: ResourceReport) -> list[str]:
+        """What mirror deletions did for a resource, when there was anything to say."""
+        lines = []
+        if r.deleted:
+            lines.append(f"{r.name}: deleted {counted(r.deleted, 'record')} the query no longer "
+                         f"returns ({counted(r.delete_requests, 'DELETE request')})")
+        if r.deletions_refused:
+            held = f" ({counted(r.not_deleted, 'record')} kept)" if r.not_deleted else ""
+            lines.append(f"{r.name}: nothing deleted{held}: {r.deletions_refused}")
+        elif r.not_deleted:
+            lines.append(f"{r.name}: {counted(r.not_deleted, 'record')} the query no longer "
+                         "returns were not deleted")
+        if r.deletions_file:
+            lines.append(f"{r.name}: deletions: {r.deletions_file}")
+        return lines
 
     def _plan(self, r: ResourceReport) -> str:
         """What a real run would do for a resource, and how long the quota makes it."""
@@ -122,7 +144,18 @@ class RunReport:
         if self.rate_limit and r.requests:
             plan += f", about {duration(r.requests / self.rate_limit * 60)} of quota at " \
                     f"{self.rate_limit} requests a minute"
+        if r.would_delete:
+            plan += f", and deletes {counted(r.would_delete, 'record')} in " \
+                    f"{counted(r.delete_requests, 'DELETE request')}"
         return "\n".join([plan, *(f"{r.name}: {note}" for note in r.notes)])
+
+
+def table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows of text as aligned lines: the first column to the left, the others (numbers) to
+    the right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                      for i, (c, w) in enumerate(zip(row, widths, strict=True))) for row in rows]
 
 
 def duration(seconds: float) -> str:
@@ -131,3 +164,8 @@ def duration(seconds: float) -> str:
         return f"{round(seconds / 60):,} minutes"
     whole = max(1, round(seconds))
     return "1 second" if whole == 1 else f"{whole} seconds"
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 record`, `3 records`, `1,200 DELETE requests`."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")

@@ -17,8 +17,12 @@ snapshot, a part at a time, in the transaction that empties it, when the resourc
 (while memory is low, not at the end of a big run).
 
 Tables: `meta` (format, version), `runs`, `resources` (fingerprint, last runs),
-`snapshots`, `log`. The columns of a snapshot or log entry: key_hash, record_hash, run,
-accepted_at and the identity fields of the resource (dataSource, chosenID, date...).
+`snapshots`, `log`, `verifications`. The columns of a snapshot or log entry: key_hash,
+record_hash, run, accepted_at and the identity fields of the resource (dataSource, chosenID,
+date...), and combocurve_id where the answer gave one. A log entry of records deleted from
+ComboCurve (mirror deletions) holds their keys; loading drops them. `verifications` keeps,
+per resource, what the last verify saw in ComboCurve (core.verification): when it started, what
+it compared, and a hash of each record it found.
 
 One run at a time: an OS lock on `<state>/run.lock` (filelock: the OS drops it when the
 process dies, on Linux and Windows alike, so a kill -9 leaves nothing to clean), with the
@@ -32,6 +36,7 @@ import os
 import socket
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,6 +74,9 @@ CREATE TABLE snapshots (resource INTEGER NOT NULL REFERENCES resources (id),
 CREATE TABLE log (seq INTEGER PRIMARY KEY, resource INTEGER NOT NULL REFERENCES resources (id),
                   records INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
                   data BLOB NOT NULL);
+CREATE TABLE verifications (resource INTEGER PRIMARY KEY REFERENCES resources (id),
+                            started_at TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                            records INTEGER NOT NULL, data BLOB NOT NULL);
 """
 
 
@@ -148,6 +156,9 @@ class Ledger:
                 db.executemany("INSERT INTO meta VALUES (?, ?)", [
                     ("format", FORMAT), ("version", str(VERSION))])
             return
+        if "meta" in tables and "verifications" not in tables and self.writable:
+            with self._transaction() as db:  # a ledger of this version made before verify
+                db.execute(_SCHEMA[_SCHEMA.index("CREATE TABLE verifications"):])
         with self._reading():
             meta = dict(self._db.execute("SELECT name, value FROM meta")) \
                 if "meta" in tables else {}
@@ -302,9 +313,11 @@ class Ledger:
         found = []
         for resource_id, base_url, name, since, last_run, last_success in rows:
             keys, _ = self._load_hashes(resource_id)
+            verified = self._verification(resource_id, with_data=False)
             found.append({"base_url": base_url, "resource": name, "records": len(keys),
                           "since": since, "last_run": json.loads(last_run or "null"),
-                          "last_success": json.loads(last_success or "null")})
+                          "last_success": json.loads(last_success or "null"),
+                          "last_verify": verified.started_at.isoformat() if verified else None})
         return found
 
     def records(self, base_url: str, name: str) -> pa.Table:
@@ -316,6 +329,65 @@ class Ledger:
                                    (base_url, name)).fetchone()
         return self._merged(row[0]) if row else _empty_table()
 
+    def resource_id(self, base_url: str, name: str, *, create: bool = False) -> int | None:
+        """The row of a resource of an API; made (with no fingerprint) when `create`."""
+        if self._db is None:
+            return None
+        with self._reading():
+            row = self._db.execute("SELECT id FROM resources WHERE base_url = ? AND name = ?",
+                                   (base_url, name)).fetchone()
+        if row is not None or not create:
+            return row[0] if row else None
+        with self._transaction() as db:
+            return db.execute("INSERT INTO resources (base_url, name) VALUES (?, ?)",
+                              (base_url, name)).lastrowid
+
+    def drop(self, resource_id: int, key_hashes: np.ndarray,
+             deleted_at: datetime | None = None) -> None:
+        """Records deleted from ComboCurve leave the ledger: one log entry of their keys, in
+        one transaction. Raises LedgerError when the ledger cannot be written."""
+        if not len(key_hashes):
+            return
+        moment = int((deleted_at or now_utc()).timestamp())
+        table = pa.table({"key_hash": pa.array(key_hashes, pa.uint64()),
+                          "record_hash": pa.array(np.zeros(len(key_hashes), np.uint64)),
+                          "run": pa.array(np.full(len(key_hashes), self._run or 0, np.uint32)),
+                          "accepted_at": pa.array(np.full(len(key_hashes), moment, np.uint32))})
+        with self._transaction() as db:
+            db.execute("INSERT INTO log (resource, records, deleted, data) VALUES (?, ?, 1, ?)",
+                       (resource_id, len(key_hashes), _encode(table)))
+
+    def last_verify(self, base_url: str, name: str) -> "Verification | None":
+        """What the last verify of a resource saw in ComboCurve, or None."""
+        resource_id = self.resource_id(base_url, name)
+        return self._verification(resource_id) if resource_id is not None else None
+
+    def _verification(self, resource_id: int, *, with_data: bool = True):
+        if self._db is None or not self._has_table("verifications"):
+            return None
+        with self._reading():
+            row = self._db.execute(
+                "SELECT started_at, fingerprint, " + ("data" if with_data else "NULL")
+                + " FROM verifications WHERE resource = ?", (resource_id,)).fetchone()
+        if row is None:
+            return None
+        table = _decode(row[2], self.path) if with_data else None
+        return Verification(datetime.fromisoformat(row[0]), json.loads(row[1]), table)
+
+    def save_verify(self, base_url: str, name: str, verification: "Verification") -> None:
+        """Keep what a verify saw, replacing the last one, in one transaction."""
+        resource_id = self.resource_id(base_url, name, create=True)
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO verifications VALUES (?, ?, ?, ?, ?)",
+                       (resource_id, verification.started_at.isoformat(),
+                        _dump(verification.fingerprint), len(verification.seen),
+                        _encode(verification.seen)))
+
+    def _has_table(self, name: str) -> bool:
+        with self._reading():
+            return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                    "name = ?", (name,)).fetchone() is not None
+
     def forget(self, name: str) -> int:
         """Drop everything held for a resource (every API); returns the records dropped."""
         with self._reading():
@@ -324,10 +396,24 @@ class Ledger:
         dropped = sum(len(self._load_hashes(i)[0]) for i in ids)
         with self._transaction() as db:
             for resource_id in ids:
+                if self._has_table("verifications"):
+                    db.execute("DELETE FROM verifications WHERE resource = ?", (resource_id,))
                 db.execute("DELETE FROM log WHERE resource = ?", (resource_id,))
                 db.execute("DELETE FROM snapshots WHERE resource = ?", (resource_id,))
                 db.execute("DELETE FROM resources WHERE id = ?", (resource_id,))
         return dropped
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a verify saw of one resource in ComboCurve: when it started (the server's
+    clock), what it compared (`fingerprint`), and `seen`, a table of every record found:
+    key (its compare key's hash), group (what a GET filters it by: a well id, or a
+    well's identity) and hash (of its compared fields, normalised)."""
+
+    started_at: datetime
+    fingerprint: dict
+    seen: pa.Table
 
 
 class ResourceState:

@@ -63,6 +63,25 @@ def postgres(postgres_server, request):
                                drop_options=" WITH (FORCE)")
 
 
+@pytest.fixture(params=["mariadb", "postgres"])
+def production(request):
+    """The module's MariaDB, then its PostgreSQL, holding tests/production_data.py afresh."""
+    from production_data import fill
+
+    database = request.getfixturevalue(request.param)
+    fill(database)
+    return database
+
+
+@pytest.fixture
+def maria(mariadb):
+    """The module's MariaDB holding tests/production_data.py afresh."""
+    from production_data import fill
+
+    fill(mariadb)
+    return mariadb
+
+
 def _fresh_database(server, url: str, request, quote: str, *, create_options: str = "",
                     drop_options: str = ""):
     name = f"cc_{request.module.__name__.split('.')[-1][:20]}_{secrets.token_hex(3)}"

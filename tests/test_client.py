@@ -1,4 +1,4 @@
-"""The client's own arithmetic: the quota window, back-off bounds, Retry-After forms, and what
+"""The client's own arithmetic: the quota windows, back-off bounds, Retry-After forms, and what
 a 207 answer says of each record."""
 
 import email.utils
@@ -41,6 +41,19 @@ def test_limiter_allows_the_quota_in_any_60_seconds():
     assert limiter.acquire() == pytest.approx(30)  # the 4th waits until 1060
     assert clock.now == pytest.approx(1060)
     assert limiter.acquire() == pytest.approx(10)  # the 5th until the 1010 one is 60 s old
+
+
+def test_the_read_quota_counts_units_not_requests():
+    """800 units a minute: 200 wells GETs (4 each) fit, the 201st waits; HEAD costs none."""
+    clock = FakeClock()
+    limiter = RateLimiter(800, clock=clock, sleep=clock.sleep)
+
+    assert sum(limiter.acquire(4) for _ in range(200)) == 0
+    assert limiter.acquire(0) == 0 and clock.slept == []
+    clock.now += 30
+    assert limiter.acquire(1) == pytest.approx(30)  # until the first 4 units are 60 s old
+    assert limiter.acquire(3) == 0  # the rest of those 4 units
+    assert limiter.acquire(1000) == pytest.approx(60)  # dearer than the quota: an empty window
 
 
 def test_after_a_429_the_limiter_keeps_below_the_rate_that_met_it():

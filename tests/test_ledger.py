@@ -21,37 +21,11 @@ from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.errors import LedgerError, LockedError
 from core.main import start
 from core.state import LEDGER_FILE
+from production_data import DAILY_SQL, DAYS, WELLS, WELLS_SQL, fill
 
 pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
-WELLS = 20
-DAYS = 30
-WELLS_SQL = """SELECT 'internal' AS dataSource, id AS chosenID, name AS wellName, county,
-    lat_len AS perfLateralLength, spud AS spudDate FROM w ORDER BY id"""
-DAILY_SQL = """SELECT 'internal' AS dataSource, well AS chosenID, day AS date, oil, gas,
-    tag AS operationalTag FROM d ORDER BY well, day"""
 ENV = os.environ | {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN}
-
-
-def _fill(db) -> None:
-    """WELLS wells and DAYS days of each: 600 daily rows, fresh for every test."""
-    db.run("DROP TABLE IF EXISTS d", "DROP TABLE IF EXISTS w",
-           "CREATE TABLE w (id VARCHAR(12) PRIMARY KEY, name VARCHAR(40), county VARCHAR(40), "
-           "lat_len INT, spud DATE)",
-           "CREATE TABLE d (well VARCHAR(12), day DATE, oil INT, gas DOUBLE PRECISION, "
-           "tag VARCHAR(20), updated TIMESTAMP NULL, PRIMARY KEY (well, day))")
-    wells = ", ".join(f"('W{i:03d}', 'WELL {i}', 'Reeves', {5000 + i}, '2020-01-{i % 28 + 1:02d}')"
-                      for i in range(WELLS))
-    db.run(f"INSERT INTO w VALUES {wells}")
-    days = ", ".join(f"('W{i:03d}', '2024-01-{d + 1:02d}', {i * 100 + d}, {d * 1.5}, NULL, "
-                     "'2000-01-01 00:00:00')" for i in range(WELLS) for d in range(DAYS))
-    db.run(f"INSERT INTO d VALUES {days}")
-
-
-@pytest.fixture
-def maria(mariadb):
-    _fill(mariadb)
-    return mariadb
 
 
 @pytest.fixture
@@ -75,7 +49,7 @@ def _stored_daily(emulator) -> dict:
 @pytest.mark.parametrize("database", ["mariadb", "postgres"])
 def test_a_second_run_sends_nothing(database, request, emulator, tmp_path):
     db = request.getfixturevalue(database)
-    _fill(db)
+    fill(db)
     folder = write_project(tmp_path / "p", db.section(),
                            {"wells": WELLS_SQL, "daily-productions": DAILY_SQL})
 
@@ -363,7 +337,7 @@ def test_since_is_the_start_of_the_last_successful_run(database, request, emulat
                 conn.execute(sql)
     else:
         db = request.getfixturevalue(database)
-        _fill(db)
+        fill(db)
         section, run = db.section(), db.run
     emulator.sink = True
     folder = write_project(tmp_path / "p", section + '[state]\nsince = "1999-06-01"\n',

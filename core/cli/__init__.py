@@ -3,6 +3,7 @@
 Verbs, each a thin layer over a library function that a notebook can call too:
 
     sync       (the default: `python -m core DIR` is `python -m core sync DIR`)
+    verify     read ComboCurve back and compare it with the database (exit 0: all equal)
     state      what the ledger holds per resource; `--forget RESOURCE` clears one
     schedule   print or install a cron, systemd or Task Scheduler entry for unattended syncs
 
@@ -14,19 +15,24 @@ with `python -m core sync ./NAME`.
 
 import argparse
 import importlib
+import json
 import logging
+import os
 import sys
+import tempfile
 from enum import IntEnum
 from pathlib import Path
 
+from ..errors import LockedError, ProjectError, SyncError, UsageError
+from ..rejects import check_writable
 from .logs import PRINTED, add_log_options, set_up_logging
 
 
 class ExitCode(IntEnum):
     """What a scheduler can tell from a run's exit code alone."""
 
-    OK = 0  # every row read was accepted (a dry run: would be sent)
-    FAILED = 1  # a row was rejected or not sent, or a resource failed
+    OK = 0  # every row read was accepted (a dry run: would be sent); verify: all equal
+    FAILED = 1  # a row was rejected or not sent, or a resource failed; verify: a difference
     USAGE = 2  # an invalid project, option or command line
     UNREACHABLE = 3  # neither the database nor the API answered at all (worth a retry later)
     LOCKED = 75  # another run of the project is in progress (EX_TEMPFAIL: try again later)
@@ -34,7 +40,7 @@ class ExitCode(IntEnum):
 
 
 # verb -> the module of core.cli holding its `parser()` and `run(args)`
-VERBS = {"sync": "sync", "state": "state", "schedule": "schedule"}
+VERBS = {"sync": "sync", "verify": "verify", "state": "state", "schedule": "schedule"}
 DEFAULT_VERB = "sync"
 
 
@@ -83,6 +89,83 @@ def fail(exc: BaseException, args: argparse.Namespace, code: ExitCode) -> int:
     sys.stderr.write(f"Error: {exc}\n")
     log.error("Error: %s", exc, extra={PRINTED: True, "exit_code": int(code)})
     return code
+
+
+def attempt(args: argparse.Namespace, work):
+    """(what `work()` returns, None), or (None, the exit code) for an expected error, said on
+    one line: an invalid project or option (a --report that cannot be written included), a
+    project locked by another run, a stop."""
+    try:
+        if getattr(args, "report", None):
+            check_report_path(args.report)
+        return work(), None
+    except (ProjectError, UsageError) as exc:
+        return None, fail(exc, args, ExitCode.USAGE)
+    except LockedError as exc:
+        return None, fail(exc, args, ExitCode.LOCKED)
+    except SyncError as exc:
+        return None, fail(exc, args, ExitCode.FAILED)
+    except KeyboardInterrupt:
+        sys.stderr.write("Error: interrupted\n")
+        return None, ExitCode.STOPPED
+
+
+def publish(args: argparse.Namespace, report) -> str | None:
+    """The summary on stdout, and the report as JSON in `--report FILE`; None, or why the
+    report could not be written."""
+    print_summary(report.summary())
+    if not args.report:
+        return None
+    return write_report(args.report, json.dumps(report.to_dict(), indent=2) + "\n")
+
+
+def exit_code(report, *, report_lost: bool = False) -> ExitCode:
+    """A run's or a verify's exit code, from its report (`interrupted`, `ok`, `unreachable`)."""
+    if report.interrupted:
+        return ExitCode.STOPPED
+    if report.ok and not report_lost:
+        return ExitCode.OK
+    return ExitCode.UNREACHABLE if report.unreachable else ExitCode.FAILED
+
+
+def check_report_path(path: Path) -> None:
+    """The report is written at the end of the run: make sure now that it can be."""
+    if path.is_dir():
+        raise UsageError(f"--report {path}: it is a folder; give the path of a file")
+    if not path.exists() or path.is_file():  # a device such as /dev/stdout is written as is
+        check_writable(path.parent, "--report folder")
+
+
+def write_report(path: Path, text: str) -> str | None:
+    """Write the report whole (a new file renamed into place); None, or why it could not be."""
+    data = text.encode("utf-8")
+    try:
+        if path.exists() and not path.is_file():
+            path.write_bytes(data)
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, part = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.chmod(part, 0o644)
+            os.replace(part, path)
+        except BaseException:
+            os.unlink(part)
+            raise
+    except OSError as exc:
+        return f"cannot write the report {path}: {exc.strerror or exc}"
+    return None
+
+
+def print_summary(text: str) -> None:
+    """The summary on stdout; a reader that went away (`| head`) is no reason to fail."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 
 
 def main(argv: list[str] | None = None) -> int:

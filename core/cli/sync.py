@@ -2,23 +2,27 @@
 
 import argparse
 import gc
-import json
 import logging
-import os
 import signal
 import socket
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
-from ..errors import LockedError, ProjectError, SyncError, UsageError
 from ..job import run_job
 from ..main import AUTO, DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT
-from ..rejects import check_writable
+from ..mirror import DEFAULT_MAX_DELETE_FRACTION
 from ..report import RunReport
 from ..resources import RESOURCES
-from . import ExitCode, add_output_options, add_state_options, fail, verb_parser
+from . import (
+    ExitCode,
+    add_output_options,
+    add_state_options,
+    attempt,
+    exit_code,
+    publish,
+    verb_parser,
+)
 from .logs import PRINTED
 
 log = logging.getLogger("core.cli")
@@ -57,6 +61,15 @@ def parser() -> argparse.ArgumentParser:
     add_state_options(parser)
     parser.add_argument("--full-refresh", action="store_true",
                         help="send every record, changed or not, and refresh the ledger")
+    parser.add_argument("--delete-missing", action="store_true",
+                        help="delete from ComboCurve what this project wrote and the queries "
+                             "no longer return (as [resources.NAME] delete_missing = true)")
+    parser.add_argument("--max-delete-fraction", type=float,
+                        default=DEFAULT_MAX_DELETE_FRACTION, metavar="F",
+                        help="delete nothing when more than this share of a resource's ledger "
+                             f"would go (default {DEFAULT_MAX_DELETE_FRACTION:g})")
+    parser.add_argument("--allow-mass-delete", action="store_true",
+                        help="delete even beyond --max-delete-fraction")
     add_output_options(parser)
     return parser
 
@@ -124,84 +137,26 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(20_000, 50, 100)
 
 
-def check_report_path(path: Path) -> None:
-    """The report is written at the end of the run: make sure now that it can be."""
-    if path.is_dir():
-        raise UsageError(f"--report {path}: it is a folder; give the path of a file")
-    if not path.exists() or path.is_file():  # a device such as /dev/stdout is written as is
-        check_writable(path.parent, "--report folder")
-
-
-def write_report(path: Path, text: str) -> str | None:
-    """Write the report whole (a new file renamed into place); None, or why it could not be."""
-    data = text.encode("utf-8")
-    try:
-        if path.exists() and not path.is_file():
-            path.write_bytes(data)
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, part = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.chmod(part, 0o644)
-            os.replace(part, path)
-        except BaseException:
-            os.unlink(part)
-            raise
-    except OSError as exc:
-        return f"cannot write the report {path}: {exc.strerror or exc}"
-    return None
-
-
-def print_summary(text: str) -> None:
-    """The summary on stdout; a reader that went away (`| head`) is no reason to fail."""
-    try:
-        print(text, flush=True)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
 def run(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     tune_garbage_collector()
-    try:  # start() with the project's [notify] pings and webhook around it
-        if args.report:
-            check_report_path(args.report)
-        report = run_job(args.project_dir, check=False, limit=args.limit,
-                         page_size=args.page_size, resources=args.resources,
-                         dry_run=args.dry_run, base_url=args.base_url,
-                         concurrency=args.concurrency, rate_limit=args.rate_limit,
-                         max_wait=args.max_wait, snapshot_dir=args.snapshot_dir,
-                         rejects_dir=args.rejects_dir, state=args.state,
-                         full_refresh=args.full_refresh,
-                         progress=sys.stderr.isatty() and not args.quiet, stop=stop)
-    except (ProjectError, UsageError) as exc:
-        return fail(exc, args, ExitCode.USAGE)
-    except LockedError as exc:
-        return fail(exc, args, ExitCode.LOCKED)
-    except SyncError as exc:
-        return fail(exc, args, ExitCode.FAILED)
-    except KeyboardInterrupt:
-        sys.stderr.write("Error: interrupted\n")
-        return ExitCode.STOPPED
-    print_summary(report.summary())
-    failure = args.report and write_report(
-        args.report, json.dumps(report.to_dict(), indent=2) + "\n")
+    report, failed = attempt(args, lambda: run_job(  # with [notify]'s pings and webhook
+        args.project_dir, check=False, limit=args.limit, page_size=args.page_size,
+        resources=args.resources, dry_run=args.dry_run, base_url=args.base_url,
+        concurrency=args.concurrency, rate_limit=args.rate_limit, max_wait=args.max_wait,
+        snapshot_dir=args.snapshot_dir, rejects_dir=args.rejects_dir, state=args.state,
+        full_refresh=args.full_refresh, progress=sys.stderr.isatty() and not args.quiet,
+        stop=stop, delete_missing=args.delete_missing,
+        max_delete_fraction=args.max_delete_fraction, allow_mass_delete=args.allow_mass_delete))
+    if failed is not None:
+        return failed
+    failure = publish(args, report)
     code = exit_code(report, report_lost=bool(failure))
     log_outcome(report, code)
     if failure:  # the last line a person or a scheduler sees
         sys.stderr.write(f"Error: {failure}\n")
         log.error("%s", failure, extra={PRINTED: True})
     return code
-
-
-def exit_code(report: RunReport, *, report_lost: bool = False) -> ExitCode:
-    if report.interrupted:
-        return ExitCode.STOPPED
-    if report.ok and not report_lost:
-        return ExitCode.OK
-    return ExitCode.UNREACHABLE if report.unreachable else ExitCode.FAILED
 
 
 def log_outcome(report: RunReport, code: ExitCode) -> None:
