@@ -87,7 +87,8 @@ def ledger(project, state=None) -> pd.DataFrame:
                      "last_verify": entry["last_verify"]})
     columns = ["base_url", "resource", "records", "last_run", "last_run_started",
                "last_success", "last_success_started", *COUNTS, "last_verify"]
-    return pd.DataFrame(rows, columns=columns)
+    # counts stay whole numbers where a resource has no success yet (Int64, not float)
+    return pd.DataFrame(rows, columns=columns).astype({name: "Int64" for name in COUNTS})
 
 
 def forget(project, resource: str, state=None) -> int:

@@ -472,3 +472,13 @@ def test_the_ledger_keeps_the_ids_combocurve_gave(project, emulator):
     ledger.close()
     stored = {w["chosenID"]: w["id"] for w in emulator.wells()}
     assert dict(zip(held["chosenID"], held[COMBOCURVE_ID], strict=True)) == stored
+
+
+def test_state_shows_whole_numbers(project, emulator):
+    start(project, limit=0, base_url=emulator.base_url, resources=["wells"])
+
+    shown = _state_cli(project, "state")
+
+    assert shown.returncode == 0, shown.stderr
+    assert f" {WELLS} " in shown.stdout and f"{WELLS}.0" not in shown.stdout
+    assert str(core.ledger(project)["accepted"].dtype) == "Int64"

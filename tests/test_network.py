@@ -1,14 +1,13 @@
 """Company networks: a real authenticating proxy (tinyproxy, started by .ci/services) and the
 emulator over HTTPS with a certificate from a private CA made here.
 
-Until core.emulator can serve HTTPS itself, `https_emulator` wraps the running emulator's
-listening socket in an ssl context: same server, same handlers, TLS in front.
+`https_emulator` is the emulator serving HTTPS (`Emulator(tls=...)`) with a certificate from a
+private CA made in the test.
 """
 
 import datetime
 import ipaddress
 import logging
-import ssl
 
 import pytest
 from cryptography import x509
@@ -91,13 +90,9 @@ def private_ca(tmp_path_factory):
 
 @pytest.fixture
 def https_emulator(private_ca):
-    """The emulator behind TLS with the private CA's certificate; base_url is https://."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(private_ca / "server.pem", private_ca / "server.key")
-    with Emulator() as emulator:
-        server = emulator._server  # the listening socket keeps its descriptor when wrapped
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        emulator.base_url = emulator.base_url.replace("http://", "https://")
+    """The emulator serving HTTPS with the private CA's certificate; base_url is https://."""
+    with Emulator(tls=(private_ca / "server.pem", private_ca / "server.key")) as emulator:
+        assert emulator.base_url.startswith("https://")
         yield emulator
 
 

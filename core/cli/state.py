@@ -36,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
     if held.empty:
         print("the ledger holds nothing yet: the next run sends every record")
     else:
-        print(held.fillna("-").to_string(index=False))
+        print(held.astype(object).where(held.notna(), "-").to_string(index=False))
     return ExitCode.OK

@@ -613,6 +613,14 @@ class _Server(ThreadingHTTPServer):
             with contextlib.suppress(OSError):
                 secure.close()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (a killed sync, a cut connection) is an everyday
+        event for an API, not a traceback on stderr; anything else still is one."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.debug("%s went away before its answer was sent", client_address)
+            return
+        super().handle_error(request, client_address)
+
     def server_bind(self) -> None:
         """HTTPServer's, minus its reverse-DNS lookup (socket.getfqdn), which can stall."""
         socketserver.TCPServer.server_bind(self)
