@@ -168,8 +168,18 @@ def print_summary(text: str) -> None:
 
 
 
+def use_the_system_allocator_for_arrow() -> None:
+    """Arrow's default allocator (mimalloc) keeps what it frees for later: in a run that makes
+    and drops Arrow arrays page after page (the rows kept for rejects, the ledger's entries),
+    a million-row sync peaked at 239 MB with it and at 218 MB with the system's allocator, in
+    the same time. Set before pyarrow is first imported (a setting of the user's wins); the
+    CLI owns its process, the library leaves Arrow's choice alone."""
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    use_the_system_allocator_for_arrow()  # before a verb's module imports pandas and pyarrow
     verb = argv.pop(0) if argv and argv[0] in VERBS else DEFAULT_VERB
     command = importlib.import_module(f".{VERBS[verb]}", __name__)
     args = command.parser().parse_args(argv)

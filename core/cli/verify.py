@@ -6,7 +6,14 @@ import sys
 from pathlib import Path
 
 from ..verification import READ_QUOTA, run_verify
-from . import add_output_options, add_state_options, attempt, exit_code, publish, verb_parser
+from . import (
+    add_output_options,
+    add_state_options,
+    attempt,
+    exit_code,
+    publish,
+    verb_parser,
+)
 from .sync import stop_on_signals
 
 
