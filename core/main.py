@@ -37,7 +37,7 @@ from .sources import Source
 from .state import Ledger, ResourceState, now_utc
 from .transform import NORMALISATION_VERSION, map_columns, normalise
 from .uploads import Batcher, Uploads
-from .writers import RecordsWriter, SurveyWriter, survey_ids, well_ids
+from .writers import RecordsWriter, SurveyWriter, survey_ids
 
 log = logging.getLogger(__name__)
 
@@ -406,9 +406,8 @@ class Run:
         if not resource.grouped:
             return RecordsWriter(resource, settings.write.upper())
         if self.client is None or self.ledger is None:
-            return SurveyWriter(resource, {}, {})
-        wells = self.ledger.records(self.project.base_url, "wells")
-        return SurveyWriter(resource, survey_ids(state.held()), well_ids(wells))
+            return SurveyWriter(resource, {})
+        return SurveyWriter(resource, survey_ids(state.held()), self.well_ids())
 
     def _resource_state(self, query: Query, mapping: dict,
                         settings: ResourceSettings) -> ResourceState | None:

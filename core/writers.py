@@ -18,7 +18,6 @@ that the bytes in flight are known), `send(client, request)` in an upload thread
 from dataclasses import dataclass
 
 import orjson
-import pandas as pd
 
 from .client import ApiClient, Outcome, PutResult, describe_errors
 from .resources import Resource
@@ -58,15 +57,15 @@ class RecordsWriter:
 class SurveyWriter:
     """One survey a request: found, then updated by its id or created."""
 
-    def __init__(self, resource: Resource, survey_ids: dict[int, str],
-                 well_ids: dict[tuple[str, str], str]):
+    def __init__(self, resource: Resource, survey_ids: dict[int, str], well_ids=None):
         self.path = resource.path
         self.survey_ids = survey_ids  # key hash -> ComboCurve's survey id, from the ledger
-        self.well_ids = well_ids  # (dataSource, chosenID) -> ComboCurve's well id
+        self.well_ids = well_ids  # a readback.WellIds: the wells' ids the ledger kept
 
     def prepare(self, batch: Batch) -> Prepared:
         body = document(batch.records)
-        well = self.well_ids.get((body.get("dataSource"), body.get("chosenID")))
+        well = None if self.well_ids is None else \
+            self.well_ids.lookup([body.get("dataSource")], [body.get("chosenID")])[0]
         return Prepared(body, len(orjson.dumps(body)), len(batch),
                         self.survey_ids.get(int(batch.key_hashes[0])), well)
 
@@ -135,12 +134,3 @@ def survey_ids(held) -> dict[int, str]:
     keys = held.column("key_hash").to_pylist()
     return {int(k): i for k, i in zip(keys, held.column("combocurve_id").to_pylist(),
                                       strict=True) if i}
-
-
-def well_ids(held) -> dict[tuple[str, str], str]:
-    """{(dataSource, chosenID): ComboCurve id} of the wells a ledger table holds ids of."""
-    names = ("dataSource", "chosenID", "combocurve_id")
-    if not set(names) <= set(held.column_names):
-        return {}
-    frame = pd.DataFrame({n: held.column(n).to_pylist() for n in names}).dropna()
-    return {(s, c): i for s, c, i in frame.itertuples(index=False)}
