@@ -382,7 +382,7 @@ def bench_full_sync(bench: Bench, projects: dict[str, Path], default_job: dict) 
 
 
 def bench_page_sizes(bench: Bench, folder: Path) -> None:
-    """(g) what the page size means for the quota: a dry run's plan of a full sync at the
+    """(i) what the page size means for the quota: a dry run's plan of a full sync at the
     seed's pages of 100 and at the largest pages (what --limit 0 takes by default)."""
     rows = WELLS + bench.daily_rows
     plans = {}
@@ -391,7 +391,7 @@ def bench_page_sizes(bench: Bench, folder: Path) -> None:
                                 state=False, counted="would_send")
         plans[label] = sum(r["requests"] for r in report.values())
     minutes = {label: requests / 190 for label, requests in plans.items()}
-    bench.add("g", f"full sync of {rows:,} rows: requests (the dry run's plan) and quota time",
+    bench.add("i", f"full sync of {rows:,} rows: requests (the dry run's plan) and quota time",
               f"{plans['auto']:,} requests, {minutes['auto'] * 60:.0f} s",
               f"pages of 100: {plans['pages of 100']:,} requests, "
               f"{minutes['pages of 100']:.0f} min", f"{plans['pages of 100'] / plans['auto']:.0f}x"
