@@ -14,7 +14,7 @@ import numpy as np
 from .assembly import Assembled
 from .hashing import group_hashes, record_hashes, record_keys
 from .resources import Resource
-from .state import CHANGED, NEW, UNCHANGED, ResourceState
+from .state import CHANGED, NEW, UNCHANGED, ResourceState, locate
 from .uploads import Batch, SourceRows
 
 
@@ -43,14 +43,14 @@ class SeenKeys:
         page's keys that are new."""
         earlier = np.zeros(len(keys), dtype=np.int64)
         for level_keys, level_rows in self._levels:
-            at = np.minimum(np.searchsorted(level_keys, keys), len(level_keys) - 1)
-            found = (level_keys[at] == keys) & (earlier == 0)
+            at, found = locate(level_keys, keys)
+            found &= earlier == 0
             earlier[found] = level_rows[at[found]]
         unique, first = np.unique(keys, return_index=True)
         repeats = np.ones(len(keys), dtype=bool)
         repeats[first] = False
-        for position in np.flatnonzero(repeats & (earlier == 0)):  # twice in this page
-            earlier[position] = rows[first[np.searchsorted(unique, keys[position])]]
+        again = np.flatnonzero(repeats & (earlier == 0))  # twice in this page
+        earlier[again] = rows[first[np.searchsorted(unique, keys[again])]]
         fresh = first[earlier[first] == 0]
         order = np.argsort(keys[fresh], kind="stable")
         self._add(keys[fresh][order], rows[fresh][order])
@@ -60,8 +60,7 @@ class SeenKeys:
         """Whether each key was seen in the run (mirror deletions keep what was)."""
         found = np.zeros(len(keys), dtype=bool)
         for level_keys, _ in self._levels:
-            at = np.minimum(np.searchsorted(level_keys, keys), len(level_keys) - 1)
-            found |= level_keys[at] == keys
+            found |= locate(level_keys, keys)[1]
         return found
 
     def _add(self, keys: np.ndarray, rows: np.ndarray) -> None:

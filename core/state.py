@@ -416,6 +416,16 @@ class Verification:
     seen: pa.Table
 
 
+def locate(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `keys` is in `sorted_keys`, and whether it is there at all. `at` is only
+    meaningful where `found`: an empty `sorted_keys` finds nothing, and its `at` (zeros) must
+    not index an array that goes with it."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=np.intp), np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return at, sorted_keys[at] == keys
+
+
 class ResourceState:
     """The ledger's view of one resource during a run: classify pages, record answers."""
 
@@ -441,10 +451,9 @@ class ResourceState:
     def classify(self, key_hashes: np.ndarray, record_hashes: np.ndarray) -> np.ndarray:
         """NEW, CHANGED or UNCHANGED for each record, against what ComboCurve accepted."""
         verdict = np.full(len(key_hashes), NEW, dtype=np.int8)
-        if not len(self._keys) or not len(key_hashes):
+        if not len(self._keys):
             return verdict
-        at = np.minimum(np.searchsorted(self._keys, key_hashes), len(self._keys) - 1)
-        known = self._keys[at] == key_hashes
+        at, known = locate(self._keys, key_hashes)
         verdict[known] = CHANGED
         verdict[known & (self._hashes[at] == record_hashes)] = UNCHANGED
         return verdict

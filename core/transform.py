@@ -209,12 +209,13 @@ def to_strings(values: np.ndarray, field: Field):
     texts = out[positions].tolist()
     if field.identifier:  # list comprehensions: several times faster than pandas' .str here
         texts = [text.strip() for text in texts]
-    out[positions] = _object_array([text or None for text in texts])
+    out[positions] = object_array([text or None for text in texts])
     _check_text(out, bad, field)
     return out, bad
 
 
-def _object_array(items: list) -> np.ndarray:
+def object_array(items: list) -> np.ndarray:
+    """A 1-d object array of `items` as they are (np.array would make nested lists 2-d)."""
     array = np.empty(len(items), dtype=object)
     array[:] = items
     return array
@@ -317,7 +318,7 @@ def _plain_days(texts: list[str]) -> np.ndarray | None:
         return None
     if (moments < _FIRST_DAY).any():  # year 0, which numpy knows and the API does not
         return None
-    return _object_array(texts if width == 10 else [t[:10] for t in texts])
+    return object_array(texts if width == 10 else [t[:10] for t in texts])
 
 
 def _one_day(value):
@@ -374,7 +375,7 @@ def to_months(values: np.ndarray, field: Field | None = None):
     (see core/resources/monthly.py)."""
     out, bad = to_dates(values, field)
     days = np.flatnonzero(out != None)  # noqa: E711 - elementwise on objects
-    out[days] = _object_array([f"{day[:8]}15" for day in out[days].tolist()])
+    out[days] = object_array([f"{day[:8]}15" for day in out[days].tolist()])
     return out, bad
 
 
