@@ -205,6 +205,14 @@ class _QuotaWindow:
         return True
 
 
+def _injected_failure(status: int, retry_after: float | None) -> _Reply:
+    """The answer of a request spoilt by fail_next."""
+    headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+    phrase = HTTPStatus(status).phrase
+    code = 8 if status == 429 else 14  # RESOURCE_EXHAUSTED, UNAVAILABLE
+    return _json_reply(status, {"code": code, "message": f"{phrase} (injected)"}, headers)
+
+
 class Emulator:
     """The ComboCurve API over real HTTP, with a store to inspect and edit, faults to inject.
 
@@ -291,9 +299,9 @@ class Emulator:
         with self._lock:
             self.store = Store()
             self.requests.clear()
-            self._failures = (0, 429, None)
-            self._drops = 0
-            self._mangles: tuple[int, str] = (0, MANGLES[0])
+            # Pending faults: name -> (requests left to spoil, what the fault needs to act).
+            self._faults: dict[str, tuple[int, Any]] = {
+                "drop": (0, None), "fail": (0, None), "mangle": (0, None)}
             self._quotas = {"write": _QuotaWindow(), "read": _QuotaWindow()}
             self.sink_records = 0
             (self.latency, self.quota_per_minute, self.sink, self.read_quota_per_minute,
@@ -349,8 +357,7 @@ class Emulator:
         """Answer the next `n` API requests with `status` (and `Retry-After` when given)."""
         if HTTPStatus(status) < 400:  # HTTPStatus() refuses unknown codes
             raise ValueError(f"fail_next needs an HTTP error status, not {status}")
-        with self._lock:
-            self._failures = (n, status, retry_after)
+        self._arm_fault("fail", n, (status, retry_after))
 
     def mangle_next(self, n: int, how: str) -> None:
         """Break the answers to the next `n` API requests, `how` being one of MANGLES: a
@@ -358,21 +365,25 @@ class Emulator:
         written: the answer is what gets lost); a "redirect-loop" answer instead of handling."""
         if how not in MANGLES:
             raise ValueError(f"mangle_next: how must be one of {', '.join(MANGLES)}, not {how!r}")
-        with self._lock:
-            self._mangles = (n, how)
-
-    def _take_mangle(self) -> str | None:
-        with self._lock:
-            count, how = self._mangles
-            if count <= 0:
-                return None
-            self._mangles = (count - 1, how)
-            return how
+        self._arm_fault("mangle", n, how)
 
     def drop_next(self, n: int) -> None:
         """Read the next `n` API requests, then close their connection without an answer."""
+        self._arm_fault("drop", n, True)
+
+    def _arm_fault(self, name: str, n: int, payload: Any) -> None:
         with self._lock:
-            self._drops = n
+            self._faults[name] = (n, payload)
+
+    def _take_fault(self, name: str) -> Any:
+        """The payload of fault `name` while it has requests left to spoil (one fewer now),
+        else None."""
+        with self._lock:
+            count, payload = self._faults[name]
+            if count <= 0:
+                return None
+            self._faults[name] = (count - 1, payload)
+            return payload
 
     # -- request handling (called from the server's threads) ----------------------------------
 
@@ -402,12 +413,12 @@ class Emulator:
             reply = _request_error(405, "MethodNotAllowedError", f"{method} is not allowed here")
             reply.headers["Allow"] = ", ".join(sorted(allowed))
             return reply
-        if self._take_drop():
+        if self._take_fault("drop"):
             return None
-        failure = self._take_failure()
+        failure = self._take_fault("fail")
         if failure:
-            return failure
-        mangle = self._take_mangle()
+            return _injected_failure(*failure)
+        mangle = self._take_fault("mangle")
         if mangle == "redirect-loop":
             return _Reply(307, b"", {"Location": target})
         reply = self._checked(method, found, query, headers, body, log)
@@ -426,24 +437,6 @@ class Emulator:
         scheme = "https" if self._tls else "http"
         origin = f"{scheme}://{headers.get('Host') or urlsplit(self.base_url).netloc}"
         return self._api.answer(Request(method, *found, query, headers, body, origin, log))
-
-    def _take_drop(self) -> bool:
-        with self._lock:
-            if self._drops <= 0:
-                return False
-            self._drops -= 1
-            return True
-
-    def _take_failure(self) -> _Reply | None:
-        with self._lock:
-            count, status, retry_after = self._failures
-            if count <= 0:
-                return None
-            self._failures = (count - 1, status, retry_after)
-        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
-        phrase = HTTPStatus(status).phrase
-        code = 8 if status == 429 else 14  # RESOURCE_EXHAUSTED, UNAVAILABLE
-        return _json_reply(status, {"code": code, "message": f"{phrase} (injected)"}, headers)
 
     def _auth_problem(self, headers: Message) -> str | None:
         """Why the gateway refuses the caller, or None. Messages never echo the credentials."""

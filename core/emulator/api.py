@@ -24,9 +24,9 @@ from .records import (
     Check,
     check_well,
     check_well_patch,
-    duplicate_groups,
     failure,
     first_source,
+    mark_duplicates,
     production_check,
     validate,
 )
@@ -43,7 +43,6 @@ from .store import (
     Store,
     day_key,
     month_key,
-    well_not_found,
 )
 
 MAX_BODY_BYTES = 24_000_000  # "24 MB" read strictly, so a client that fits here fits there
@@ -274,19 +273,12 @@ class Api:
         drop_negative = self.settings.drop_negative_volumes
         store = self.settings.store
         with store.lock:
-            targets = {}
-            for i, (errors, fields) in enumerate(checked):
-                well = None if errors else store.find_well(fields)
-                if well is not None:
-                    targets[i] = (well, date_key(parse_date(fields["date"]).date()))
-                elif not errors:
-                    errors.append(error("WellNotFoundError", well_not_found(fields), f"[{i}]"))
+            wells = store.find_wells(checked, "WellNotFoundError")
+            targets = {i: (well, date_key(parse_date(checked[i][1]["date"]).date()))
+                       for i, well in wells.items()}
             keys = {i: (well["id"], day) for i, (well, day) in targets.items()}
-            for group in duplicate_groups(keys):
-                where = ", ".join(f"[{i}]" for i in group)
-                message = f"Several records for the same well and {_PERIOD[resource]}"
-                for i in group:
-                    checked[i][0].append(error("DuplicateProductionError", message, where))
+            message = f"Several records for the same well and {_PERIOD[resource]}"
+            mark_duplicates(checked, keys, "DuplicateProductionError", message)
             results = [
                 failure(record, errors) if errors
                 else store.merge_row(resource, *targets[i], fields, now, drop_negative)
@@ -303,20 +295,10 @@ class Api:
         checked = validate(records, check_qualifier)
         now, store = timestamp(), self.settings.store
         with store.lock:
-            wells = {}
-            for i, (errors, fields) in enumerate(checked):
-                if not errors:
-                    wells[i] = store.find_well(fields)
-                    if wells[i] is None:
-                        errors.append(error("OwnershipQualifierNotFoundError",
-                                            well_not_found(fields), f"[{i}]"))
-            keys = {i: (well["id"], checked[i][1]["qualifierKey"])
-                    for i, well in wells.items() if well is not None}
-            for group in duplicate_groups(keys):
-                where = ", ".join(f"[{i}]" for i in group)
-                message = "More than one ownership qualifier for the same well and qualifier key"
-                for i in group:
-                    checked[i][0].append(error("DuplicateOwnershipQualifierError", message, where))
+            wells = store.find_wells(checked, "OwnershipQualifierNotFoundError")
+            keys = {i: (well["id"], checked[i][1]["qualifierKey"]) for i, well in wells.items()}
+            message = "More than one ownership qualifier for the same well and qualifier key"
+            mark_duplicates(checked, keys, "DuplicateOwnershipQualifierError", message)
             known = store.qualifier_keys()
             for i, (errors, fields) in enumerate(checked):
                 if errors or fields["qualifierKey"] in known:
@@ -472,17 +454,7 @@ class Api:
     @staticmethod
     def _delete_filters(request: Request, limits: dict[str, int]) -> dict[str, list[str]]:
         """{filter: values} of a DELETE query, within each filter's count of values."""
-        values: dict[str, list[str]] = {}
-        for key, value in parse_qsl(request.query, keep_blank_values=True):
-            if key not in limits:
-                raise QueryError("FieldNameError", f"Unrecognized filter `{key}`")
-            if value not in values.setdefault(key, []):
-                values[key].append(value)
-        for key, found in values.items():
-            if len(found) > limits[key]:
-                message = f"Can't filter by `{key}` with more than {limits[key]} values"
-                raise QueryError("FieldNameError", message)
-        return values
+        return paging.filter_values(parse_qsl(request.query, keep_blank_values=True), limits)
 
     @staticmethod
     def _deleted(count: int) -> Reply:
@@ -496,8 +468,7 @@ class Api:
             message = "Missing required filters: `id` or `dataSource` + `chosenID`"
             raise QueryError("RequiredFilterError", message)
         for well_id in found.get("id", []):
-            if _bad_id(well_id):
-                raise QueryError("TypeError", f"`{well_id}` is not a valid ObjectId")
+            paging.check_object_id(well_id)
         sources = found.get("dataSource", [])
         for source in sources:
             if source not in DATA_SOURCES:
@@ -525,8 +496,7 @@ class Api:
         if "well" not in found:
             raise QueryError("RequiredFilterError", "Missing required filter: `well`")
         (well_id,) = found["well"]
-        if _bad_id(well_id):
-            raise QueryError("TypeError", f"`{well_id}` is not a valid ObjectId")
+        paging.check_object_id(well_id)
         date_key = DATE_KEYS[request.resource]
         ends: list[date | None] = []
         for name in ("startDate", "endDate"):

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fields import DATA_SOURCE_RULE, OBJECT_ID, Rule, error, field_errors, iso, one_of, parse_date
+from .fields import (
+    DATA_SOURCE_RULE,
+    OBJECT_ID,
+    Rule,
+    error,
+    field_errors,
+    iso,
+    one_of,
+    parse_date,
+    type_ok,
+)
 from .records import required, well_named
 
 REVERSIONS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
@@ -70,20 +80,15 @@ _QUALIFIER_READ_ONLY = frozenset({"id", "createdAt", "updatedAt"})
 
 
 def _type_problem(kind: str, value: Any) -> str | None:
-    """What the value should have been, or None when its JSON type fits the kind."""
-    if kind == "object":
-        return None if isinstance(value, dict) else "a JSON object"
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "number":
-        return None if number else "a JSON number"
+    """What the value should have been, or None when its JSON type fits the kind. Here a date
+    must also read as one."""
     if kind == "number-or-date":
-        return None if number or (isinstance(value, str) and parse_date(value)) else \
-            "a JSON number or an ISO-8601 date string"
-    if not isinstance(value, str):
-        return "an ISO-8601 date string" if kind == "date" else "a JSON string"
-    if kind == "date" and parse_date(value) is None:
-        return "an ISO-8601 date string"
-    return None
+        fits = type_ok("number", value) or (isinstance(value, str) and parse_date(value))
+        return None if fits else "a JSON number or an ISO-8601 date string"
+    if kind == "date":
+        fits = isinstance(value, str) and parse_date(value) is not None
+        return None if fits else "an ISO-8601 date string"
+    return None if type_ok(kind, value) else f"a JSON {kind}"
 
 
 def _check_object(value: dict, schema: Schema, where: str) -> tuple[list[dict], dict]:

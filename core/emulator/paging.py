@@ -14,17 +14,16 @@ import binascii
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .fields import DATA_SOURCES, iso, parse_date
+from .fields import DATA_SOURCES, OBJECT_ID, iso, parse_date
 
 _OPERATORS = ("gt", "ge", "lt", "le")
 _KEYED_FILTER = re.compile(r"(\w+)\[(\w*)\]")
-_HEX_ID = re.compile(r"[0-9a-f]{24}", re.ASCII)
 _UNESCAPED = "!'()*"  # besides letters, digits and -_.~, as Node's querystring leaves them
 
 
@@ -95,10 +94,37 @@ def _sort(raw: str, spec: ListSpec) -> tuple[str, int]:
     return match[2], -1 if match[1] == "-" else 1
 
 
+def check_object_id(raw: str) -> None:
+    """An id filter's value must be an ObjectId."""
+    if not OBJECT_ID[0](raw):
+        raise QueryError("TypeError", f"`{raw}` is not a valid ObjectId")
+
+
+def _known_filter(name: str, filters: Mapping[str, Any]) -> None:
+    if name not in filters:
+        raise QueryError("FieldNameError", f"Unrecognized filter `{name}`")
+
+
+def filter_values(items: Iterable[tuple[str, Any]], limits: Mapping[str, int]) -> dict[str, list]:
+    """{filter: its distinct values, in the order sent} of (filter, value) items, as lists and
+    deletes read them: a filter must be one of `limits`, with no more values than its limit.
+    `items` is read lazily, so a caller's own refusals keep their place among these."""
+    values: dict[str, list] = {}
+    for name, value in items:
+        _known_filter(name, limits)
+        if value not in values.setdefault(name, []):
+            values[name].append(value)
+    for name, found in values.items():
+        if len(found) > limits[name]:
+            message = f"Can't filter by `{name}` with more than {limits[name]} values"
+            raise QueryError("FieldNameError", message)
+    return values
+
+
 def _filter_value(name: str, kind: str, raw: str, spec: ListSpec) -> Any:
     """A filter value as it compares against stored records."""
-    if kind == "id" and not _HEX_ID.fullmatch(raw):
-        raise QueryError("TypeError", f"`{raw}` is not a valid ObjectId")
+    if kind == "id":
+        check_object_id(raw)
     if kind == "source" and raw not in DATA_SOURCES:
         choices = "`, `".join(DATA_SOURCES)
         message = f"`{raw}` is not a valid value for `{name}`. Valid choices: `{choices}`."
@@ -114,31 +140,31 @@ def _filter_value(name: str, kind: str, raw: str, spec: ListSpec) -> Any:
 def parse_query(pairs: list[tuple[str, str]], spec: ListSpec, *, head: bool) -> ListQuery:
     """A GET (or HEAD: no sort, no cursor) query, checked as the API checks it."""
     params: dict[str, str] = {}
-    values: dict[str, list[str]] = {}
     conditions = []
     controls = ("skip", "take") if head else ("skip", "take", "sort", "cursor")
-    for key, raw in pairs:
-        if key in controls or key in spec.extra:
-            params[key] = raw
-            continue
-        keyed = _KEYED_FILTER.fullmatch(key)
-        name, op = (keyed[1], keyed[2]) if keyed else (key, "")
-        rule = spec.filters.get(name)
-        if rule is None:
-            raise QueryError("FieldNameError", f"Unrecognized filter `{name}`")
-        if op and (op not in _OPERATORS or rule.kind not in ("moment", "day")):
-            raise QueryError("OperatorError", f"`{op}` is not an allowed operator for `{name}`")
-        value = _filter_value(name, rule.kind, raw, spec)
-        if op:
-            conditions.append((name, op, value))
-        elif value not in values.setdefault(name, []):
-            values[name].append(value)
-    for name, allowed in values.items():
-        if len(allowed) > spec.filters[name].max_values:
-            limit = spec.filters[name].max_values
-            message = f"Can't filter by `{name}` with more than {limit} values"
-            raise QueryError("FieldNameError", message)
-        conditions.append((name, "in", allowed))
+
+    def plain_filters() -> Iterator[tuple[str, Any]]:
+        """Reads every pair: keeps the controls and the operator conditions, yields the rest."""
+        for key, raw in pairs:
+            if key in controls or key in spec.extra:
+                params[key] = raw
+                continue
+            keyed = _KEYED_FILTER.fullmatch(key)
+            name, op = (keyed[1], keyed[2]) if keyed else (key, "")
+            _known_filter(name, spec.filters)
+            rule = spec.filters[name]
+            if op and (op not in _OPERATORS or rule.kind not in ("moment", "day")):
+                message = f"`{op}` is not an allowed operator for `{name}`"
+                raise QueryError("OperatorError", message)
+            value = _filter_value(name, rule.kind, raw, spec)
+            if op:
+                conditions.append((name, op, value))
+            else:
+                yield name, value
+
+    limits = {name: rule.max_values for name, rule in spec.filters.items()}
+    values = filter_values(plain_filters(), limits)
+    conditions += [(name, "in", allowed) for name, allowed in values.items()]
     if "skip" in params and "cursor" in params:
         raise QueryError("ValidationError", "Can only use `skip` or `cursor` but not both at once")
     sort = _sort(params["sort"], spec) if "sort" in params else None

@@ -34,18 +34,18 @@ def required(name: str, i: int) -> dict[str, str]:
     return error("RequiredFieldError", f"Missing required field: `{name}`", f"[{i}]")
 
 
-def _identity_errors(i: int, fields: dict, nulls: frozenset = frozenset()) -> list[dict]:
+def _identity_errors(i: int, fields: dict) -> list[dict]:
     """dataSource and chosenID are required; for `di` a valid api14 stands in for chosenID.
-    A name in `nulls` was sent as null: that has its own error (PATCH), not this one."""
+    A name sent as null (kept in PATCH's fields) is not missing: it has its own error."""
     errors = []
-    if "dataSource" not in fields and "dataSource" not in nulls:
+    if "dataSource" not in fields:
         errors.append(required("dataSource", i))
     if "chosenID" not in fields:
         api14 = fields.get("api14")
         accepts_api14 = WELL_RULES["api14"][0]
         if fields.get("dataSource") == "di" and isinstance(api14, str) and accepts_api14(api14):
             fields["chosenID"] = api14  # for drillinginfo the API number is the well's identity
-        elif "chosenID" not in nulls:
+        else:
             errors.append(required("chosenID", i))
     return errors
 
@@ -89,10 +89,7 @@ def check_well_patch(i: int, record: dict) -> tuple[list[dict], dict]:
         message = f"Required field `{name}` is not nullable"
         errors.append(error("NonNullableFieldError", message, f"[{i}]"))
     fields = dict(record)
-    present = {name: value for name, value in record.items() if value is not None}
-    errors += _identity_errors(i, present, nulls)
-    if "chosenID" in present:  # set from api14 for a `di` well
-        fields["chosenID"] = present["chosenID"]
+    errors += _identity_errors(i, fields)
     errors += _pair_errors(i, record, null_clears=True)
     return errors, (fields if errors else _canonical_dates(fields))
 
@@ -162,6 +159,17 @@ def duplicate_groups(keys: dict[int, tuple]) -> list[list[int]]:
     for i, key in keys.items():
         groups[key].append(i)
     return [group for group in groups.values() if len(group) > 1]
+
+
+def mark_duplicates(
+    checked: list[tuple[list[dict], dict]], keys: dict[int, tuple], name: str, message: str
+) -> None:
+    """Refuse every record sharing its key with another: each copy gets a `name` error
+    locating all the copies."""
+    for group in duplicate_groups(keys):
+        where = ", ".join(f"[{i}]" for i in group)
+        for i in group:
+            checked[i][0].append(error(name, message, where))
 
 
 def first_source(records: list) -> str | None:

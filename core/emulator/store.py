@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from .fields import VOLUME_FIELDS, day_stamp, error, parse_date
+from .fields import PRODUCTION_IDENTITY, VOLUME_FIELDS, day_stamp, error, parse_date
 
 WELLS = "wells"
 DAILY = "daily-productions"
@@ -29,7 +29,6 @@ SURVEYS = "directional-surveys"
 QUALIFIERS = "ownership-qualifiers"
 RESOURCES = (WELLS, DAILY, MONTHLY, SURVEYS, QUALIFIERS)
 PRODUCTIONS = (DAILY, MONTHLY)
-_ROW_IDENTITY = frozenset({"well", "chosenID", "dataSource", "date"})
 # Held but not shown by GET: a row's or a survey's well identity, a survey's datum.
 HIDDEN = {DAILY: ("chosenID", "dataSource"), MONTHLY: ("chosenID", "dataSource"),
           SURVEYS: ("chosenID", "dataSource", "spatialDataType")}
@@ -113,6 +112,20 @@ class Store:
             return self.wells.get(fields["well"])
         well_id = self.well_ids.get((fields.get("chosenID"), fields.get("dataSource")))
         return self.wells.get(well_id) if well_id else None
+
+    def find_wells(self, checked: list[tuple[list[dict], dict]], not_found: str) -> dict[int, dict]:
+        """{index: well} of the checked records without errors whose well exists; each other
+        record without errors gets a `not_found` error."""
+        wells = {}
+        for i, (errors, fields) in enumerate(checked):
+            if errors:
+                continue
+            well = self.find_well(fields)
+            if well is None:
+                errors.append(error(not_found, well_not_found(fields), f"[{i}]"))
+            else:
+                wells[i] = well
+        return wells
 
     @staticmethod
     def _identity_errors(i: int, well: dict, fields: dict) -> list[dict]:
@@ -202,7 +215,8 @@ class Store:
         if drop_negative:
             fields = {name: value for name, value in fields.items()
                       if name not in VOLUME_FIELDS or value >= 0}
-        row.update((name, value) for name, value in fields.items() if name not in _ROW_IDENTITY)
+        row.update((name, value) for name, value in fields.items()
+                   if name not in PRODUCTION_IDENTITY)
         row["updatedAt"] = now
         return {"status": "OK", "code": 200, "well": well["id"], "date": stamp}
 
