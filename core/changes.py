@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .assembly import Assembled
-from .hashing import group_hashes, record_hashes, record_keys
+from .hashing import field_hashes, group_hashes, record_hashes, record_keys
 from .resources import Resource
 from .state import CHANGED, NEW, UNCHANGED, ResourceState, locate
 from .uploads import Batch, SourceRows
@@ -95,8 +95,9 @@ class Changes:
 
     def sort(self, rows: Assembled) -> Sorted:
         records = rows.records
-        key_hashes, keys = record_keys(records, self.resource)
-        hashes = record_hashes(records, self.resource)
+        hashed = field_hashes(records, self.resource)
+        key_hashes, keys = record_keys(records, self.resource, hashed)
+        hashes = record_hashes(records, self.resource, hashed)
         numbers = records.index.to_numpy(dtype=np.int64)
         expand = None  # each row's group, for a grouped resource
         if rows.groups is not None and len(records):

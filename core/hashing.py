@@ -64,13 +64,21 @@ def _combine(named: Sequence[tuple[str, np.ndarray]], length: int) -> np.ndarray
     return total
 
 
-def record_hashes(records: pd.DataFrame, resource: Resource) -> np.ndarray:
-    """The hash of each record as sent: every field in it, by name, typed as the field is.
+def field_hashes(records: pd.DataFrame, resource: Resource) -> dict[str, np.ndarray]:
+    """Each column's value hashes, typed as its field is: what both the record hashes and
+    the key hashes of a page are made of, so that a page is hashed once."""
+    return {name: column_hashes(records[name].to_numpy(), resource.fields[name].type)
+            for name in records.columns}
+
+
+def record_hashes(records: pd.DataFrame, resource: Resource,
+                  hashed: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """The hash of each record as sent: every field in it, by name, typed as the field is
+    (`hashed`: the page's `field_hashes`, when already made).
 
     Never 0, which the ledger keeps for "hash unknown: send again"."""
-    named = [(name, column_hashes(records[name].to_numpy(), resource.fields[name].type))
-             for name in records.columns]
-    hashes = _combine(named, len(records))
+    hashed = field_hashes(records, resource) if hashed is None else hashed
+    hashes = _combine(list(hashed.items()), len(records))
     hashes[hashes == 0] = 1
     return hashes
 
@@ -89,8 +97,10 @@ def group_hashes(hashes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return totals
 
 
-def record_keys(records: pd.DataFrame, resource: Resource) -> tuple[np.ndarray, pd.DataFrame]:
-    """Each record's key hash and its identity values (the fields the API keys it by).
+def record_keys(records: pd.DataFrame, resource: Resource,
+                hashed: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each record's key hash and its identity values (the fields the API keys it by);
+    `hashed`: the page's `field_hashes`, when already made.
 
     A record goes by the first of the resource's identity alternatives whose fields it has
     (a well by dataSource + chosenID, else a `di` well by api14); the other identity fields
@@ -106,12 +116,17 @@ def record_keys(records: pd.DataFrame, resource: Resource) -> tuple[np.ndarray, 
     for index, alternative in enumerate(resource.identity):
         has_all = np.logical_and.reduce([present[n] for n in alternative])
         chosen[(chosen == -1) & has_all] = index
-    keys = {}
+    keys, named = {}, []
     for name, values in columns.items():
         used = np.isin(chosen, [i for i, alt in enumerate(resource.identity) if name in alt])
-        keys[name] = np.where(used | (chosen == -1), values, None)
+        kept = used | (chosen == -1)
+        keys[name] = np.where(kept, values, None)
+        if hashed is not None and name in hashed:
+            whole = hashed[name]
+        else:
+            whole = column_hashes(values, resource.fields[name].type)
+        named.append((name, np.where(kept, whole, _NULL)))  # a value left out hashes as null
     frame = pd.DataFrame(keys, index=records.index, dtype=object)
-    named = [(n, column_hashes(frame[n].to_numpy(), resource.fields[n].type)) for n in names]
     hashes = _combine(named, len(records))
     if resource.id_field in records:  # a record with its ComboCurve id goes by it first
         ids = records[resource.id_field].to_numpy(dtype=object)
