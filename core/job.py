@@ -11,9 +11,8 @@ an exit code itself.
 from pathlib import Path
 
 from .errors import RunFailedError
-from .main import start
+from .main import Run, prepare
 from .notify import Notifier
-from .project import Project, load_project
 from .report import RunReport
 
 
@@ -26,15 +25,11 @@ def run_job(project_dir=None, *, check: bool = True, base_url: str | None = None
     start() raises (LockedError...) after pinging /fail, and RunFailedError, which holds the
     report, when `check` and a row was not accepted, a resource failed or the run was stopped.
     """
-    if isinstance(project_dir, Project):
-        project = project_dir.with_base_url(base_url) if base_url else project_dir
-    else:
-        project = load_project(project_dir, require_credentials=not options.get("dry_run"),
-                               base_url=base_url)
+    project, checked = prepare(project_dir, base_url=base_url, **options)  # before any ping
     with Notifier(project.notify, project.network, project=_name(project.folder)) as notifier:
         notifier.started()
         try:
-            report = start(project, **options)
+            report = Run(project, checked).execute()
         except BaseException as exc:
             notifier.failed(exc)
             raise

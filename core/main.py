@@ -104,15 +104,7 @@ class Options:
                              f"choose from {', '.join(RESOURCES)}")
 
 
-def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str | None = None,
-          resources=None, dry_run: bool = False, base_url: str | None = None,
-          concurrency: int = DEFAULT_CONCURRENCY, rate_limit: int | None = DEFAULT_RATE_LIMIT,
-          max_wait: float | None = None, retry: RetryPolicy | None = None,
-          snapshot_dir=None, rejects_dir=None, state=None, full_refresh: bool = False,
-          progress: bool = False, stop: threading.Event | None = None,
-          delete_missing: bool = False,
-          max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION,
-          allow_mass_delete: bool = False) -> RunReport:
+def start(project_dir=None, **options) -> RunReport:
     """Sync the project in `project_dir` (a folder, default the current one, or a Project).
 
     limit: rows per resource at most (0: all); page_size: records per request (up to 1000 for
@@ -131,10 +123,27 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
     no longer returns, for every resource that can (`[resources.<name>] delete_missing` asks
     it for one; see core.mirror for the guards); max_delete_fraction: the share of a
     resource's ledger a run may delete; allow_mass_delete: delete even more than that.
-    Returns a RunReport. Raises ProjectError or UsageError for an invalid project or option,
-    LedgerError for a ledger that cannot be trusted or written, LockedError when another run
-    of the project holds the ledger; never for a failing database or API, which the report
-    describes.
+    Returns a RunReport. Raises ProjectError or UsageError for an invalid project or option
+    (`prepare()` checks them before anything runs), LedgerError for a ledger that cannot be
+    trusted or written, LockedError when another run of the project holds the ledger; never
+    for a failing database or API, which the report describes.
+    """
+    return Run(*prepare(project_dir, **options)).execute()
+
+
+def prepare(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str | None = None,
+            resources=None, dry_run: bool = False, base_url: str | None = None,
+            concurrency: int = DEFAULT_CONCURRENCY, rate_limit: int | None = DEFAULT_RATE_LIMIT,
+            max_wait: float | None = None, retry: RetryPolicy | None = None,
+            snapshot_dir=None, rejects_dir=None, state=None, full_refresh: bool = False,
+            progress: bool = False, stop: threading.Event | None = None,
+            delete_missing: bool = False,
+            max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION,
+            allow_mass_delete: bool = False) -> tuple[Project, Options]:
+    """start()'s project and options, checked, before anything runs: `Run(*prepare(...))`.
+
+    Raises UsageError for an invalid option, ProjectError for an invalid project or missing
+    credentials (none are needed for a dry run). run_job() calls it before its first ping.
     """
     policy = retry or RetryPolicy()
     if max_wait is not None:
@@ -157,7 +166,7 @@ def start(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | str 
             project.require_credentials()
     else:
         project = load_project(project_dir, require_credentials=not dry_run, base_url=base_url)
-    return Run(project, options).execute()
+    return project, options
 
 
 def new_run_id() -> str:

@@ -2,12 +2,14 @@
 
 import json
 import logging
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import closed_port, sqlite_project
+from conftest import ROOT, closed_port, sqlite_project
 from core import run_job
 from core.notify import Notifier
 from core.project import NotifySettings, load_project
@@ -136,14 +138,38 @@ def test_teams_gets_an_adaptive_card(receiver, emulator, tmp_path):
 
 
 def test_a_run_that_raises_is_a_failure_too(receiver, tmp_path):
-    from core import UsageError
+    from core import LockedError
+    from core.state import Ledger
 
-    with pytest.raises(UsageError):
-        run_job(notify_project(tmp_path, receiver, format="json"), page_size=0)
+    project = notify_project(tmp_path, receiver, format="json")
+    held = Ledger.open(load_project(project, require_credentials=False).state_folder)
+    try:  # another run of the project holds the lock
+        with pytest.raises(LockedError):
+            run_job(project)
+    finally:
+        held.close()
 
     assert [path for _, path in receiver.paths()][-2:] == [f"/ping/{PING_SECRET}/fail",
                                                            f"/hook/{HOOK_SECRET}"]
-    assert receiver.hook()["event"] == "failure" and "page size" in receiver.hook()["text"]
+    assert receiver.hook()["event"] == "failure"
+    assert "another run of this project is in progress" in receiver.hook()["text"]
+
+
+@pytest.mark.parametrize("via", ["run_job", "cli"])
+def test_an_invalid_option_is_refused_before_any_ping(receiver, tmp_path, via):
+    from core import UsageError
+
+    project = notify_project(tmp_path, receiver, format="json")
+    if via == "run_job":
+        with pytest.raises(UsageError, match="concurrency must be 1 or more, not 0"):
+            run_job(project, dry_run=True, concurrency=0)
+    else:
+        done = subprocess.run([sys.executable, "-m", "core", str(project), "--concurrency", "0"],
+                              capture_output=True, text=True, cwd=ROOT, timeout=90)
+        assert done.returncode == 2
+        assert done.stderr == "Error: concurrency must be 1 or more, not 0\n"
+
+    assert receiver.received == []  # no /start, no /fail, no webhook
 
 
 def test_a_hanging_receiver_neither_fails_nor_holds_up_the_sync(emulator, tmp_path, caplog):
@@ -183,8 +209,8 @@ def test_undelivered_notifications_are_logged_without_their_secrets(tmp_path, em
 def test_notification_urls_are_secrets_of_the_project(tmp_path, receiver):
     project = load_project(notify_project(tmp_path, receiver), require_credentials=False)
 
-    assert any(HOOK_SECRET in s for s in project.secrets())
-    assert any(PING_SECRET in s for s in project.secrets())
+    assert any(HOOK_SECRET in s for s in list(project.named_secrets().values()))
+    assert any(PING_SECRET in s for s in list(project.named_secrets().values()))
     assert HOOK_SECRET not in repr(project.notify)
 
 
