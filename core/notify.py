@@ -33,13 +33,19 @@ log = logging.getLogger(__name__)
 
 
 def outcome(report: RunReport, rejects_threshold: float = 0.0) -> str:
-    """"failure" (a resource failed, or the run was stopped), "rejects" (more than the
-    threshold's share of the rows read was not accepted) or "success"."""
-    if report.interrupted or any(r.errors for r in report.resources):
+    """"failure" (a resource failed: an error, or deletions left undone; or the run was
+    stopped), "rejects" (more than the threshold's share of the rows read was not accepted)
+    or "success"."""
+    if report.interrupted or any(r.failed for r in report.resources):
         return "failure"
-    read = sum(r.rows_read for r in report.resources)
-    missed = sum(r.rejected + r.not_sent for r in report.resources)
+    read, missed = _rows(report)
     return "rejects" if missed and missed / read > rejects_threshold else "success"
+
+
+def _rows(report: RunReport) -> tuple[int, int]:
+    """Rows read, and of them not accepted (rejected or not sent), over every resource."""
+    return (sum(r.rows_read for r in report.resources),
+            sum(r.rejected + r.not_sent for r in report.resources))
 
 
 class Notifier:
@@ -106,8 +112,7 @@ class Notifier:
         where = f"{self._where()}, run {report.run_id}"
         if event == "failure":
             return f"ComboCurve Sync failed: {where}"
-        read = sum(r.rows_read for r in report.resources)
-        missed = sum(r.rejected + r.not_sent for r in report.resources)
+        read, missed = _rows(report)
         if event == "rejects":
             return (f"ComboCurve Sync: {missed:,} of {read:,} rows not accepted "
                     f"({missed / read:.1%}): {where}")

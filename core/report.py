@@ -45,8 +45,14 @@ class ResourceReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and self.rejected == 0 and self.not_sent == 0 and \
-            self.not_deleted == 0
+        return not self.failed and self.rejected == 0 and self.not_sent == 0
+
+    @property
+    def failed(self) -> bool:
+        """Not ok for a reason other than rows not accepted: an error, or records the query no
+        longer returns left in ComboCurve (a guard refused their deletion, or a DELETE
+        failed)."""
+        return bool(self.errors) or self.not_deleted > 0
 
     @property
     def unaccounted(self) -> int:

@@ -228,3 +228,21 @@ def test_nothing_to_notify_starts_no_thread():
         notifier.started()
         notifier.finished(RunReport("r", resources=[ResourceReport("wells", rows_read=1)]))
         assert notifier._worker is None
+
+
+def test_deletions_refused_by_the_guard_alert_as_a_failure(receiver, tmp_path):
+    """The mass-delete guard kept records the query no longer returns: no error, every row
+    accepted, but the run is not ok (exit 1), so the ping says /fail."""
+    settings = load_project(notify_project(tmp_path, receiver, format="json"),
+                            require_credentials=False).notify
+    kept = ResourceReport("wells", rows_read=3, accepted=3, not_deleted=2,
+                          deletions_refused="more than --max-delete-fraction")
+    report = RunReport("r", resources=[kept])
+
+    with Notifier(settings, project="p") as notifier:
+        notifier.finished(report)
+
+    assert not report.ok
+    assert receiver.paths() == [("POST", f"/ping/{PING_SECRET}/fail"),
+                                ("POST", f"/hook/{HOOK_SECRET}")]
+    assert receiver.hook()["event"] == "failure"
