@@ -136,8 +136,13 @@ class Batch:
         them) and keep the keys as a small Arrow table, so a request in flight holds little."""
         self.records = None
         if isinstance(self.keys, pd.DataFrame):
-            self.keys = pa.table({name: pa.array(self.keys[name].to_numpy(dtype=object),
-                                                 pa.string()) for name in self.keys.columns})
+            self.keys = _key_table(self.keys)
+
+    def keys_at(self, positions: np.ndarray) -> pa.Table:
+        """The identity fields of the records at `positions`, as the ledger keeps them."""
+        if isinstance(self.keys, pa.Table):
+            return self.keys.take(pa.array(positions))
+        return _key_table(self.keys.iloc[positions])
 
     def by_group(self) -> list["Batch"]:
         """One batch per group, in order: a survey's stations."""
@@ -162,6 +167,13 @@ class Batch:
         return self.sources.row(position)
 
 
+def _key_table(keys: pd.DataFrame) -> pa.Table:
+    """Identity fields as Arrow text: a few bytes a value, where a DataFrame's objects take
+    about fifty."""
+    return pa.table({name: pa.array(keys[name].to_numpy(dtype=object), pa.string())
+                     for name in keys.columns})
+
+
 class Batcher:
     """Gathers records to send into requests of `size` records of one dataSource."""
 
@@ -182,9 +194,13 @@ class Batcher:
             self._counts[source] = self._counts.get(source, 0) + len(records)
             while self._counts[source] >= self.size:
                 whole = Batch.join(self._pending[source])
+                if len(whole) == self.size:  # a page the size of a request: sent as it is
+                    self.send(whole)
+                    self._pending[source], self._counts[source] = [], 0
+                    break
                 self.send(whole.take(np.arange(self.size)))
                 rest = whole.take(np.arange(self.size, len(whole)))
-                self._pending[source] = [rest] if len(rest) else []
+                self._pending[source] = [rest]
                 self._counts[source] = len(rest)
 
     def flush(self) -> None:
@@ -328,9 +344,8 @@ class Uploads:
             positions = positions[np.unique(batch.key_hashes[positions], return_index=True)[1]]
         try:
             ids = [outcomes[p].id for p in positions]
-            keys = batch.keys.take(pa.array(positions)) if isinstance(batch.keys, pa.Table) \
-                else batch.keys.iloc[positions]
-            self.state.record(batch.key_hashes[positions], batch.record_hashes[positions], keys,
+            self.state.record(batch.key_hashes[positions], batch.record_hashes[positions],
+                              batch.keys_at(positions),
                               ids=ids if any(i is not None for i in ids) else None)
         except LedgerError as exc:
             message = self.run.redact(str(exc))
