@@ -324,10 +324,8 @@ class Ledger:
         """Every record held for a resource of an API: key, hashes, run id, accepted time."""
         if self._db is None:
             return _empty_table()
-        with self._reading():
-            row = self._db.execute("SELECT id FROM resources WHERE base_url = ? AND name = ?",
-                                   (base_url, name)).fetchone()
-        return self._merged(row[0]) if row else _empty_table()
+        resource_id = self.resource_id(base_url, name)
+        return self._merged(resource_id) if resource_id is not None else _empty_table()
 
     def resource_id(self, base_url: str, name: str, *, create: bool = False) -> int | None:
         """The row of a resource of an API; made (with no fingerprint) when `create`."""
@@ -348,11 +346,8 @@ class Ledger:
         one transaction. Raises LedgerError when the ledger cannot be written."""
         if not len(key_hashes):
             return
-        moment = int((deleted_at or now_utc()).timestamp())
-        table = pa.table({"key_hash": pa.array(key_hashes, pa.uint64()),
-                          "record_hash": pa.array(np.zeros(len(key_hashes), np.uint64)),
-                          "run": pa.array(np.full(len(key_hashes), self._run or 0, np.uint32)),
-                          "accepted_at": pa.array(np.full(len(key_hashes), moment, np.uint32))})
+        table = pa.table(_entries(key_hashes, np.zeros(len(key_hashes), np.uint64),
+                                  self._run or 0, deleted_at))
         with self._transaction() as db:
             db.execute("INSERT INTO log (resource, records, deleted, data) VALUES (?, ?, 1, ?)",
                        (resource_id, len(key_hashes), _encode(table)))
@@ -395,9 +390,8 @@ class Ledger:
                                                    (name,))]
         dropped = sum(len(self._load_hashes(i)[0]) for i in ids)
         with self._transaction() as db:
-            for resource_id in ids:
-                if self._has_table("verifications"):
-                    db.execute("DELETE FROM verifications WHERE resource = ?", (resource_id,))
+            for resource_id in ids:  # an open ledger has its verifications table
+                db.execute("DELETE FROM verifications WHERE resource = ?", (resource_id,))
                 db.execute("DELETE FROM log WHERE resource = ?", (resource_id,))
                 db.execute("DELETE FROM snapshots WHERE resource = ?", (resource_id,))
                 db.execute("DELETE FROM resources WHERE id = ?", (resource_id,))
@@ -414,6 +408,17 @@ class Verification:
     started_at: datetime
     fingerprint: dict
     seen: pa.Table
+
+
+def _entries(key_hashes: np.ndarray, record_hashes: np.ndarray, run: int,
+             moment: datetime | None) -> dict[str, pa.Array]:
+    """The columns every log entry starts with: keys, hashes (0 for a deletion), the run and
+    when ComboCurve answered (now, unless told)."""
+    count, at = len(key_hashes), int((moment or now_utc()).timestamp())
+    return {"key_hash": pa.array(key_hashes, pa.uint64()),
+            "record_hash": pa.array(record_hashes, pa.uint64()),
+            "run": pa.array(np.full(count, run, np.uint32)),
+            "accepted_at": pa.array(np.full(count, at, np.uint32))}
 
 
 def locate(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -435,7 +440,6 @@ class ResourceState:
         self._keys, self._hashes = keys, hashes  # sorted by key
         self.since = since  # start of the last successful run of this resource
         self.stale = stale  # why every record is sent again, if it is
-        self.recorded = 0
 
     @property
     def known(self) -> int:
@@ -461,25 +465,19 @@ class ResourceState:
     def record(self, key_hashes: np.ndarray, record_hashes: np.ndarray, keys,
                accepted_at: datetime | None = None, ids=None) -> None:
         """Write records ComboCurve accepted, in one transaction (`keys`: their identity
-        fields, a DataFrame; `ids`: their ComboCurve ids where the answer gave them, kept as
-        `combocurve_id`). Raises LedgerError when the ledger cannot be written."""
+        fields, an Arrow table of text; `ids`: their ComboCurve ids where the answer gave
+        them, kept as `combocurve_id`). Raises LedgerError when the ledger cannot be written."""
         if not len(key_hashes):
             return
-        moment = int((accepted_at or now_utc()).timestamp())
-        columns = {"key_hash": pa.array(key_hashes, pa.uint64()),
-                   "record_hash": pa.array(record_hashes, pa.uint64()),
-                   "run": pa.array(np.full(len(key_hashes), self.ledger._run, np.uint32)),
-                   "accepted_at": pa.array(np.full(len(key_hashes), moment, np.uint32))}
-        for name in keys.column_names if isinstance(keys, pa.Table) else keys.columns:
-            columns[name] = keys.column(name) if isinstance(keys, pa.Table) else \
-                pa.array(keys[name].to_numpy(dtype=object), pa.string())
+        columns = _entries(key_hashes, record_hashes, self.ledger._run, accepted_at)
+        for name in keys.column_names:
+            columns[name] = keys.column(name)
         if ids is not None:
             columns[COMBOCURVE_ID] = pa.array(list(ids), pa.string())
         data = _encode(pa.table(columns))
         with self.ledger._transaction() as db:
             db.execute("INSERT INTO log (resource, records, data) VALUES (?, ?, ?)",
                        (self.resource_id, len(key_hashes), data))
-        self.recorded += len(key_hashes)
 
     def finish(self, run_id: str, started_at: datetime, counts: dict, succeeded: bool) -> None:
         """After the resource: its last run, and its last success (which `:since` starts
