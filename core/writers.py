@@ -20,12 +20,11 @@ from dataclasses import dataclass
 import orjson
 
 from .client import ApiClient, Outcome, PutResult, describe_errors
-from .resources import Resource
+from .resources import WELLS, Resource
 from .resources.surveys import changes, document
+from .state import COMBOCURVE_ID
 from .transform import to_payload
 from .uploads import Batch
-
-WELLS_PATH = "/v1/wells"
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ class SurveyWriter:
 
     @staticmethod
     def _well(client: ApiClient, body: dict, calls: list) -> str | None:
-        answer = client.call("GET", WELLS_PATH, params={
+        answer = client.call("GET", WELLS.path, params={
             "chosenID": body.get("chosenID"), "dataSource": body.get("dataSource"), "take": 1})
         calls.append(answer)
         found = answer.body if isinstance(answer.body, list) else []
@@ -129,8 +128,8 @@ def _outcome(answer, survey_id: str | None) -> Outcome:
 
 def survey_ids(held) -> dict[int, str]:
     """{key hash: ComboCurve id} of the surveys a ledger table holds ids of."""
-    if "combocurve_id" not in held.column_names:
+    if COMBOCURVE_ID not in held.column_names:
         return {}
     keys = held.column("key_hash").to_pylist()
-    return {int(k): i for k, i in zip(keys, held.column("combocurve_id").to_pylist(),
+    return {int(k): i for k, i in zip(keys, held.column(COMBOCURVE_ID).to_pylist(),
                                       strict=True) if i}
