@@ -386,14 +386,6 @@ CONVERTERS = {NUMBER: to_numbers, "string": to_strings, DATE: to_dates, MONTH: t
 # -- to the wire --------------------------------------------------------------------------------
 
 
-def split_by_data_source(records: pd.DataFrame) -> list[pd.DataFrame]:
-    """One frame per dataSource (the API takes one per request), in order of first appearance."""
-    if "dataSource" not in records or records["dataSource"].nunique(dropna=False) <= 1:
-        return [records]
-    groups = records.groupby("dataSource", dropna=False, sort=False)
-    return [group for _, group in groups]
-
-
 def to_payload(records: pd.DataFrame, resource: Resource | None = None) -> bytes:
     """The JSON array sent for these records: exact floats, null for missing, no NaN. A nested
     resource's records are built into their objects by each field's path, leaving out what

@@ -122,17 +122,6 @@ class Source:
         self._set_aside(query, conn)
         return keys
 
-    def count_rows(self, query: Query) -> int | None:
-        """How many rows the query returns, or None when the database cannot say cheaply."""
-        body = sqltext.statement(query.sql, self.connection.type)
-        sql = f"SELECT COUNT(*) FROM (\n{body}\n) AS combocurve_count"
-        try:
-            with self._connect(query) as conn, self._watched(conn, query) as watchdog, \
-                    watchdog.waiting():
-                return int(conn.exec_driver_sql(sql).scalar())
-        except SourceError:
-            return None
-
     def pages(self, query: Query, *, limit: int, page_size: int,
               since: datetime | None = None) -> "Pages":
         """The query's rows in pages of `page_size`, at most `limit` rows (0: all); `since`
