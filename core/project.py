@@ -563,17 +563,10 @@ def _network(config: dict, config_file: Path, folder: Path) -> Network:
     proxy, ca_bundle = (_expand(_string(table, key, "combocurve", config_file),
                                 f"[combocurve] {key}", config_file)
                         for key in ("proxy", "ca_bundle"))
-    if proxy:
-        parts = urlsplit(proxy)
-        try:
-            parts.port  # noqa: B018 - raises ValueError for a port that is no number
-        except ValueError:
-            parts = None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            # the value is never shown: it may hold the proxy's password
-            raise ProjectError(f"{config_file}: [combocurve] proxy is not an http(s) URL such "
-                               "as http://user:${PROXY_PASSWORD}@proxy.example.com:8080 (a "
-                               "password with @ : / # ? or % must be percent-encoded)")
+    if proxy and not _is_http_url(proxy):  # the value is never shown: it may hold a password
+        raise ProjectError(f"{config_file}: [combocurve] proxy is not an http(s) URL such "
+                           "as http://user:${PROXY_PASSWORD}@proxy.example.com:8080 (a "
+                           "password with @ : / # ? or % must be percent-encoded)")
     if not ca_bundle or ca_bundle == SYSTEM_TRUST:
         return Network(Secret(proxy) if proxy else None, None, ca_bundle == SYSTEM_TRUST)
     file = folder / ca_bundle
@@ -584,6 +577,17 @@ def _network(config: dict, config_file: Path, folder: Path) -> Network:
     return Network(Secret(proxy) if proxy else None, file.resolve())
 
 
+def _is_http_url(url: str) -> bool:
+    """An http(s) URL with a host and, if any, a port that is a number in range: checked
+    without showing it (a proxy's or a webhook's URL holds a secret)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _notify(config: dict, config_file: Path) -> NotifySettings:
     table = _section(config, "notify", config_file, required=False)
     _check_keys(table, NOTIFY_KEYS, "notify", config_file)
@@ -591,7 +595,7 @@ def _notify(config: dict, config_file: Path) -> NotifySettings:
     for key in ("webhook", "ping_url"):
         url = _expand(_string(table, key, "notify", config_file), f"[notify] {key}",
                       config_file)
-        if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+        if url and not _is_http_url(url):
             raise ProjectError(f"{config_file}: [notify] {key} is not an http(s) URL")
         urls[key] = Secret(url) if url else None
     kind = _expand(table.get("format"), "[notify] format", config_file) or \

@@ -1,0 +1,1 @@
+SELECT 'internal' AS dataSource, id AS chosenID FROM wells
