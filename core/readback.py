@@ -23,7 +23,7 @@ import pandas as pd
 from .client import ApiClient, Counted
 from .hashing import text_hashes
 from .resources import WELLS, Resource
-from .transform import CONVERTERS
+from .transform import CONVERTERS, object_array
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,8 @@ READS = {
 
 def join(*parts: np.ndarray) -> np.ndarray:
     """Element-wise `a<US>b<US>c` of object arrays of text (None where any part is None)."""
-    joined = np.empty(len(parts[0]), dtype=object)
-    joined[:] = [None if None in values else SEPARATOR.join(values)
-                 for values in zip(*(p.tolist() for p in parts), strict=True)]
-    return joined
+    return object_array([None if None in values else SEPARATOR.join(values)
+                         for values in zip(*(p.tolist() for p in parts), strict=True)])
 
 
 class Groups:
@@ -132,8 +130,7 @@ def typed(records: list[dict], resource: Resource, names) -> pd.DataFrame:
     text for a number) is compared as null, and said."""
     columns = {}
     for name in names:
-        raw = np.empty(len(records), dtype=object)
-        raw[:] = [record.get(name) for record in records]
+        raw = object_array([record.get(name) for record in records])
         field = resource.fields[name]
         values, bad = CONVERTERS[field.type](raw, field)
         for position in np.flatnonzero(bad != None):  # noqa: E711 - elementwise on objects
@@ -198,9 +195,7 @@ class WellIds:
 
     def lookup(self, sources, chosen) -> np.ndarray:
         """The known id of each well, None where unknown or absent: no request."""
-        found = np.empty(len(sources), dtype=object)
-        found[:] = [self._ids.get((s, c)) for s, c in zip(sources, chosen, strict=True)]
-        return found
+        return object_array([self._ids.get((s, c)) for s, c in zip(sources, chosen, strict=True)])
 
     def resolve(self, client: ApiClient | None, sources, chosen) -> np.ndarray:
         """`lookup`, after a GET of wells by chosenID (100 a request, per dataSource) for

@@ -46,7 +46,7 @@ from .report import RUN_ID, counted, duration, table
 from .resources import BOOLEAN, NUMBER, RESOURCES, WELLS
 from .sources import Source
 from .state import Ledger, Verification, now_utc
-from .transform import NORMALISATION_VERSION, map_columns, normalise
+from .transform import NORMALISATION_VERSION, map_columns, normalise, object_array
 
 log = logging.getLogger(__name__)
 
@@ -560,7 +560,7 @@ class ResourceVerify:
         differs = np.zeros(len(positions), dtype=bool)
         changed: list[tuple[str, np.ndarray, list, list]] = []
         for name_ in self.compared:
-            mine = _objects(ours.column(name_).to_pylist())
+            mine = object_array(ours.column(name_).to_pylist())
             cc = theirs[name_].to_numpy(dtype=object)
             unequal = ~(cc == mine)  # elementwise: None is None, 5 is 5.0, as JSON means them
             if unequal.any():
@@ -703,12 +703,6 @@ def _chunk_of(groups: pa.ChunkedArray, chunks: list[Chunk]) -> np.ndarray:
     lookup = np.array([where.get(g, -1) for g in encoded.dictionary.to_pylist()] + [-1],
                       dtype=np.int64)
     return lookup[encoded.indices.to_numpy(zero_copy_only=False)]
-
-
-def _objects(values: list) -> np.ndarray:
-    found = np.empty(len(values), dtype=object)
-    found[:] = values
-    return found
 
 
 def _shown(value):
