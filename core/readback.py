@@ -107,12 +107,6 @@ class Groups:
                 params = ([("dataSource", fixed)] if fixed else []) + [(name, v) for v in part]
                 yield params, [SEPARATOR.join((fixed, name, v)) for v in part]
 
-    @staticmethod
-    def name_of(group: str) -> tuple[str, str]:
-        """(filter name, value) of a group: ("chosenID", "W1"), ("well", "<24 hex>")."""
-        _, name, value = group.split(SEPARATOR)
-        return name, value
-
 
 def key_hashes(keys: np.ndarray) -> np.ndarray:
     return text_hashes(np.where(pd.isna(keys), "", keys).astype(object))
