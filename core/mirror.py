@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from .errors import LedgerError, UploadError
 from .hashing import record_keys
-from .readback import FILTER_VALUES
+from .readback import FILTER_VALUES, by_chosen_id
 from .report import counted, duration
 from .resources import RESOURCES, Resource
 from .state import COMBOCURVE_ID
@@ -94,13 +94,10 @@ def _wells_by_identity(mirror: "Mirror", doomed: pd.DataFrame) -> list[Deletion]
     deletions = []
     chosen = doomed["chosenID"].notna() if "chosenID" in doomed else \
         pd.Series(False, index=doomed.index)
-    for source, wells in doomed[chosen].groupby("dataSource", sort=True):
-        for start in range(0, len(wells), FILTER_VALUES):
-            part = wells.iloc[start : start + FILTER_VALUES]
-            deletions.append(Deletion(
-                [("dataSource", source), *(("chosenID", c) for c in part["chosenID"])],
-                part["key_hash"].to_numpy(np.uint64), part,
-                f"{source} " + ", ".join(part["chosenID"])))
+    for params, part in by_chosen_id(doomed[chosen]):
+        source = params[0][1]
+        deletions.append(Deletion(params, part["key_hash"].to_numpy(np.uint64), part,
+                                  f"{source} " + ", ".join(part["chosenID"])))
     by_id = doomed[~chosen]
     if COMBOCURVE_ID in by_id:
         known = by_id[by_id[COMBOCURVE_ID].notna()]

@@ -108,6 +108,16 @@ class Groups:
                 yield params, [SEPARATOR.join((fixed, name, v)) for v in part]
 
 
+def by_chosen_id(wells: pd.DataFrame) -> Iterator[tuple[list[tuple[str, str]], pd.DataFrame]]:
+    """Wells named by dataSource and chosenID, as requests filter them: per dataSource (in
+    order), up to FILTER_VALUES chosenIDs a request, in the frame's order. Yields each
+    request's `dataSource=&chosenID=...` params and the rows it names."""
+    for source, rows in wells.groupby("dataSource", sort=True):
+        for start in range(0, len(rows), FILTER_VALUES):
+            part = rows.iloc[start : start + FILTER_VALUES]
+            yield [("dataSource", source), *(("chosenID", c) for c in part["chosenID"])], part
+
+
 def key_hashes(keys: np.ndarray) -> np.ndarray:
     return text_hashes(np.where(pd.isna(keys), "", keys).astype(object))
 
@@ -196,17 +206,14 @@ class WellIds:
         the wells never asked for; without a client (a dry run), what is known."""
         missing = self.unknown(sources, chosen)
         if client is not None and missing:
-            frame = pd.DataFrame(missing, columns=["dataSource", "chosenID"])
             reader = Reader(client, WELLS)
-            for source, group in frame.groupby("dataSource"):
-                names = group["chosenID"].tolist()
-                for start in range(0, len(names), FILTER_VALUES):
-                    part = names[start : start + FILTER_VALUES]
-                    self._ids.update(((source, c), None) for c in part)  # absent unless found
-                    params = [("dataSource", source), *(("chosenID", c) for c in part)]
-                    for page in reader.pages(params):
-                        self.learn([w.get("dataSource") for w in page],
-                                   [w.get("chosenID") for w in page], [w.get("id") for w in page])
+            wells = pd.DataFrame(missing, columns=["dataSource", "chosenID"])
+            for params, part in by_chosen_id(wells):
+                self._ids.update(((s, c), None) for s, c in zip(  # absent unless found
+                    part["dataSource"], part["chosenID"], strict=True))
+                for page in reader.pages(params):
+                    self.learn([w.get("dataSource") for w in page],
+                               [w.get("chosenID") for w in page], [w.get("id") for w in page])
             self.gets += reader.gets
         return self.lookup(sources, chosen)
 
