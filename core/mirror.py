@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from .errors import LedgerError, UploadError
 from .hashing import record_keys
-from .readback import FILTER_VALUES, by_chosen_id
+from .readback import FILTER_VALUES, WellIds, by_chosen_id
 from .report import counted, duration
 from .resources import RESOURCES, Resource
 from .state import COMBOCURVE_ID
@@ -303,16 +303,7 @@ class Mirror:
 
     def with_wells(self, records: pd.DataFrame) -> pd.DataFrame:
         """Rows with the ComboCurve id of their well: theirs, the ledger's, else a GET."""
-        wells = records["well"].to_numpy(dtype=object) if "well" in records else \
-            np.full(len(records), None, dtype=object)
-        named = pd.isna(wells)
-        if named.any():
-            ids = self.run.well_ids()
-            wells = wells.copy()
-            wells[named] = ids.resolve(self.run.client,
-                                       records["dataSource"].to_numpy(dtype=object)[named],
-                                       records["chosenID"].to_numpy(dtype=object)[named])
-        return records.assign(well=wells)
+        return WellIds.fill(records, self.run.well_ids, self.run.client)
 
     def not_deletable(self, records: pd.DataFrame, why: str) -> None:
         """Records that cannot be deleted: left where they are, said, and counted."""

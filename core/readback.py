@@ -14,7 +14,7 @@ Verify and mirror deletions both need it:
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -216,6 +216,25 @@ class WellIds:
                                [w.get("chosenID") for w in page], [w.get("id") for w in page])
             self.gets += reader.gets
         return self.lookup(sources, chosen)
+
+    @staticmethod
+    def fill(records: pd.DataFrame, well_ids: Callable[[], "WellIds"],
+             client: ApiClient | None, *, unknown: set | None = None) -> pd.DataFrame:
+        """Rows with `well`: theirs, else the id of the well their dataSource and chosenID
+        name, `resolve`d with `client` (None: what is known, no request). `well_ids()` is
+        called only when a row needs it; `unknown` (a dry run) gathers the wells never
+        asked for."""
+        wells = _column(records, "well")
+        named = pd.isna(wells) & ~pd.isna(_column(records, "chosenID"))
+        if named.any():
+            ids = well_ids()
+            sources = records["dataSource"].to_numpy(dtype=object)[named]
+            chosen = records["chosenID"].to_numpy(dtype=object)[named]
+            if unknown is not None:
+                unknown.update(ids.unknown(sources, chosen))
+            wells = wells.copy()
+            wells[named] = ids.resolve(client, sources, chosen)
+        return records.assign(well=wells)
 
     def identity_of(self, well: str) -> tuple[str, str] | None:
         """(dataSource, chosenID) of a well id, if known: to show a row's well by its name."""

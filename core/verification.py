@@ -397,19 +397,10 @@ class ResourceVerify:
 
     def _with_wells(self, records: pd.DataFrame) -> pd.DataFrame:
         """Rows with `well`: given by the query, else the id of their chosenID's well."""
-        given = records["well"].to_numpy(dtype=object) if "well" in records else \
-            np.full(len(records), None, dtype=object)
-        named = pd.isna(given) & records.get("chosenID", pd.Series(
-            [None] * len(records), index=records.index)).notna().to_numpy()
-        if named.any():
-            sources = records["dataSource"].to_numpy(dtype=object)[named]
-            chosen = records["chosenID"].to_numpy(dtype=object)[named]
-            if self.job.dry_run:  # no GET: the wells to find are counted instead
-                self.unresolved.update(self.job.well_ids.unknown(sources, chosen))
-            given = given.copy()
-            given[named] = self.job.well_ids.resolve(
-                None if self.job.dry_run else self.job.client, sources, chosen)
-        return records.assign(well=given)
+        if self.job.dry_run:  # no GET: the wells to find are counted instead
+            return WellIds.fill(records, lambda: self.job.well_ids, None,
+                                unknown=self.unresolved)
+        return WellIds.fill(records, lambda: self.job.well_ids, self.job.client)
 
     @property
     def _well_gets(self) -> int:
