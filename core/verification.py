@@ -45,7 +45,7 @@ from .rejects import AuditLines, check_writable
 from .report import RUN_ID, counted, duration, table
 from .resources import BOOLEAN, NUMBER, RESOURCES, WELLS
 from .sources import Source
-from .state import Ledger, Verification, now_utc
+from .state import Ledger, Verification, locate, now_utc
 from .transform import NORMALISATION_VERSION, map_columns, normalise, object_array
 
 log = logging.getLogger(__name__)
@@ -537,8 +537,7 @@ class ResourceVerify:
         found.keys.append(keys)
         found.groups.append(_text(groups))
         found.hashes.append(self._hashes(records))
-        at = np.minimum(np.searchsorted(self.db_keys, keys), max(len(self.db_keys) - 1, 0))
-        present = (self.db_keys[at] == keys) if len(self.db_keys) else np.zeros(len(keys), bool)
+        at, present = locate(self.db_keys, keys)
         for position in np.flatnonzero(~present):
             found.only_in_combocurve += 1
             record = records.iloc[position]
@@ -590,10 +589,8 @@ class ResourceVerify:
             np.empty(0, np.uint64)
         memory_hashes = self.memory.seen.column("hash").to_numpy() if self.memory else \
             np.empty(0, np.uint64)
-        at = np.minimum(np.searchsorted(memory_keys, self.db_keys[left]),
-                        max(len(memory_keys) - 1, 0))
-        remembered = in_since & (memory_keys[at] == self.db_keys[left]) if len(memory_keys) \
-            else np.zeros(len(left), bool)
+        at, remembered = locate(memory_keys, self.db_keys[left])
+        remembered &= in_since
         same = remembered & (memory_hashes[at] == self.db.column("hash").to_numpy()[left]) \
             if len(memory_keys) else remembered
         self.check.equal += int(same.sum())
