@@ -301,6 +301,31 @@ class Chunk:
         return self.updated if self.mode == SINCE else self.total
 
 
+class LastSeen:
+    """The last verify's records by the chunk that reads them now, worked out once (its
+    table can hold millions): counted for the plan, each chunk's keys for its read, and
+    which are in chunks read only for what changed (`in_since`, set when settling)."""
+
+    def __init__(self, memory: Verification, chunks: list[Chunk]):
+        self.keys = memory.seen.column("key").to_numpy()
+        self.chunk = _chunk_of(memory.seen.column("group"), chunks)  # -1: in no chunk
+        self._counts = np.bincount(self.chunk + 1, minlength=len(chunks) + 1)  # [0]: none
+        self._by_chunk: np.ndarray | None = None  # keys ordered by chunk, once asked for
+        self._bounds: np.ndarray | None = None  # where each chunk's keys start in it
+        self.in_since: np.ndarray | None = None
+
+    def count(self, index: int) -> int:
+        """The records the last verify saw in chunk `index`."""
+        return int(self._counts[index + 1])
+
+    def keys_in(self, index: int) -> np.ndarray:
+        """The keys of the records the last verify saw in chunk `index`."""
+        if self._by_chunk is None:
+            self._by_chunk = self.keys[np.argsort(self.chunk, kind="stable")]
+            self._bounds = np.concatenate([[0], np.cumsum(self._counts)])
+        return self._by_chunk[self._bounds[index + 1] : self._bounds[index + 2]]
+
+
 @dataclass
 class Found:
     """What the records read for one chunk say, held until the chunk is known complete."""
@@ -327,6 +352,7 @@ class ResourceVerify:
         self.groups = Groups(self.spec)
         self.reader = Reader(job.client, self.resource)
         self.memory: Verification | None = None
+        self.last: LastSeen | None = None  # self.memory's records by chunk, once planned
         self.server_time: datetime | None = None
         self.unresolved: set[tuple[str, str]] = set()  # dry run: wells whose id is unknown
         self.again: list[Found] = []  # records read again for their values
@@ -348,13 +374,13 @@ class ResourceVerify:
             return
         self.check.read = SINCE if self.memory is not None else FULL
         started = self.server_time or now_utc()
-        found = [self.read_chunk(chunk) for chunk in chunks]
+        found = [self.read_chunk(index, chunk) for index, chunk in enumerate(chunks)]
         self.settle(chunks, found)
         self.check.requests = self.reader.gets + self._well_gets
         if self.job.ledger is not None and not self.job.stop.is_set():
             self.job.ledger.save_verify(self.job.project.base_url, self.resource.name,
                                         Verification(started, self.fingerprint,
-                                                     self.remembered(chunks, found)))
+                                                     self.remembered(found)))
 
     # -- the database side -----------------------------------------------------------------
 
@@ -452,8 +478,7 @@ class ResourceVerify:
         """The chunks to read and how, from HEAD counts (free); says what it will cost."""
         chunks = [Chunk(params, groups) for params, groups in Groups.chunks(self.scope())]
         memory = self.memory
-        remembered = _chunk_of(memory.seen.column("group"), chunks) \
-            if memory is not None else None
+        self.last = LastSeen(memory, chunks) if memory is not None else None
         self.server_time = None
         for index, chunk in enumerate(chunks):
             counted = self.reader.count(chunk.params)
@@ -461,7 +486,7 @@ class ResourceVerify:
             self.server_time = self.server_time or counted.server_time
             if memory is None:
                 continue
-            seen = int((remembered == index).sum())  # records the last verify saw here
+            seen = self.last.count(index)  # records the last verify saw here
             chunk.updated = self.reader.count(chunk.params + self._since()).number
             if seen <= chunk.total <= seen + chunk.updated:
                 chunk.mode = SINCE
@@ -498,14 +523,12 @@ class ResourceVerify:
 
     # -- reading ComboCurve ------------------------------------------------------------------
 
-    def read_chunk(self, chunk: Chunk) -> Found:
-        """Read a chunk (only what changed, when the last verify can stand for the rest),
-        compare what comes; a SINCE chunk whose records do not add up is read whole."""
+    def read_chunk(self, index: int, chunk: Chunk) -> Found:
+        """Read chunk `index` (only what changed, when the last verify can stand for the
+        rest), compare what comes; a SINCE chunk whose records do not add up is read whole."""
         if chunk.mode == SINCE:
             found = self._read(chunk, since=True) if chunk.updated else Found()
-            remembered = self.memory.seen.filter(pc.is_in(
-                self.memory.seen.column("group"), pa.array(chunk.groups, pa.string())))
-            known = np.union1d(remembered.column("key").to_numpy(), found.seen_keys())
+            known = np.union1d(self.last.keys_in(index), found.seen_keys())
             if len(known) == chunk.total:
                 return self._commit(found)
             log.info("%s: %d records where %d were expected in a group of wells; reading it "
@@ -585,8 +608,7 @@ class ResourceVerify:
         since = np.array([c.mode == SINCE for c in chunks] + [False], dtype=bool)
         left = np.flatnonzero(~self.matched)
         in_since = since[chunk_of[left]]
-        memory_keys = self.memory.seen.column("key").to_numpy() if self.memory else \
-            np.empty(0, np.uint64)
+        memory_keys = self.last.keys if self.memory else np.empty(0, np.uint64)
         memory_hashes = self.memory.seen.column("hash").to_numpy() if self.memory else \
             np.empty(0, np.uint64)
         at, remembered = locate(memory_keys, self.db_keys[left])
@@ -599,7 +621,8 @@ class ResourceVerify:
         if self.memory is not None:  # remembered, in a SINCE chunk, neither read nor ours
             read = np.concatenate([f.seen_keys() for f in found] + [np.empty(0, np.uint64)])
             mine = np.isin(memory_keys, self.db_keys) | np.isin(memory_keys, read)
-            theirs = ~mine & since[_chunk_of(self.memory.seen.column("group"), chunks)]
+            self.last.in_since = since[self.last.chunk]
+            theirs = ~mine & self.last.in_since
             wanted |= set(memory_keys[theirs].tolist())
         if wanted:
             self._read_again(wanted, chunks)
@@ -621,7 +644,7 @@ class ResourceVerify:
         read = np.concatenate([f.seen_keys() for f in self.again] + [np.empty(0, np.uint64)])
         self.vanished = wanted - set(read.tolist())
 
-    def remembered(self, chunks: list[Chunk], found: list[Found]) -> pa.Table:
+    def remembered(self, found: list[Found]) -> pa.Table:
         """What ComboCurve holds now, as the next verify starts from it: what was read, and
         what the last verify saw in groups read only for what changed."""
         parts = list(found) + self.again
@@ -632,12 +655,9 @@ class ResourceVerify:
         table = pa.table({"key": pa.array(keys, pa.uint64()), "group": groups,
                           "hash": pa.array(hashes, pa.uint64())})
         if self.memory is not None:
-            seen = self.memory.seen
-            kept = np.array([c.mode == SINCE for c in chunks] + [False], dtype=bool)[
-                _chunk_of(seen.column("group"), chunks)]
             gone = np.fromiter(self.vanished, np.uint64, len(self.vanished))
-            kept &= ~np.isin(seen.column("key").to_numpy(), np.concatenate([keys, gone]))
-            table = pa.concat_tables([table, seen.filter(pa.array(kept))],
+            kept = self.last.in_since & ~np.isin(self.last.keys, np.concatenate([keys, gone]))
+            table = pa.concat_tables([table, self.memory.seen.filter(pa.array(kept))],
                                      promote_options="permissive")
         _, first = np.unique(table.column("key").to_numpy(), return_index=True)
         return table.unify_dictionaries().take(pa.array(first))
