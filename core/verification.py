@@ -536,7 +536,8 @@ class ResourceVerify:
             chunk.mode = FULL
         return self._commit(self._read(chunk) if chunk.total else Found())
 
-    def _read(self, chunk: Chunk, *, since: bool = False, wanted: set | None = None) -> Found:
+    def _read(self, chunk: Chunk, *, since: bool = False,
+              wanted: np.ndarray | None = None) -> Found:
         found = Found()
         params = chunk.params + (self._since() if since else [])
         name = chunk.params[-1][0]
@@ -545,7 +546,8 @@ class ResourceVerify:
         return found
 
     def _compare(self, page: list[dict], name: str, found: Found, wanted) -> None:
-        """One page of ComboCurve's records against the database side."""
+        """One page of ComboCurve's records against the database side (only the `wanted`
+        keys, an array, when given)."""
         fields = [n for n in (*self.spec.names, "api14", *self.compared)
                   if n in self.resource.fields]
         records = typed(page, self.resource, dict.fromkeys(fields))
@@ -555,7 +557,7 @@ class ResourceVerify:
         groups = self.groups.of_read(records, name)
         keys = key_hashes(self.groups.keys(records, groups))
         if wanted is not None:
-            keep = np.isin(keys, np.fromiter(wanted, np.uint64, len(wanted)))
+            keep = np.isin(keys, wanted)
             records, groups, keys = records[keep].reset_index(drop=True), groups[keep], keys[keep]
         found.keys.append(keys)
         found.groups.append(_text(groups))
@@ -640,7 +642,7 @@ class ResourceVerify:
         in_db = np.isin(self.db_keys, keys)
         groups |= set(pc.filter(self.db.column("group"), pa.array(in_db)).to_pylist())
         for params, members in Groups.chunks(groups):
-            self.again.append(self._commit(self._read(Chunk(params, members), wanted=wanted)))
+            self.again.append(self._commit(self._read(Chunk(params, members), wanted=keys)))
         read = np.concatenate([f.seen_keys() for f in self.again] + [np.empty(0, np.uint64)])
         self.vanished = wanted - set(read.tolist())
 
