@@ -456,8 +456,7 @@ class ResourceVerify:
         found = self.job.ledger.last_verify(self.job.project.base_url, self.resource.name)
         if found is None or found.fingerprint != self.fingerprint:
             return None
-        order = pc.sort_indices(found.seen, [("key", "ascending")])
-        return Verification(found.started_at, found.fingerprint, found.seen.take(order))
+        return found  # its records in key order, as `remembered()` keeps them
 
     def scope(self) -> set[str]:
         """The groups to read: the query's, and those of what the ledger says was written."""
