@@ -4,8 +4,9 @@ same request bodies, byte for byte, and the same rejects, whichever driver reads
 import pytest
 
 from conftest import write_project
-from core.project import load_project
+from core.project import DRIVER_NAMES, load_project
 from core.sources import Source
+from core.sources.drivers import DRIVERS
 from core.transform import map_columns, normalise, to_payload
 
 ROWS = 3000
@@ -75,3 +76,10 @@ def test_every_driver_sends_the_same_bytes(every_type, tmp_path, mysql_driver):
     assert len(rejects) == ROWS // 19  # 'not a number' in a number field, by every driver
     assert b'"customBool1":true' in body and b'"customString0":"-13:51:43"' in body
 
+
+
+def test_the_drivers_a_project_may_name_are_the_drivers_there_are():
+    """project.py checks `driver = ...` against its own list (it cannot import the drivers
+    without a cycle): the two lists must name the same drivers, default first."""
+    assert {kind: tuple(d.name for d in DRIVERS[kind]) for kind in DRIVER_NAMES} == DRIVER_NAMES
+    assert all(len(choices) == 1 for kind, choices in DRIVERS.items() if kind not in DRIVER_NAMES)

@@ -65,9 +65,12 @@ SQL_DATETIMEOFFSET = -155  # the ODBC type code pyodbc cannot decode by itself
 
 
 def driver_for(connection: Connection) -> Driver:
-    """The connection's driver: the one its section names, else the type's default."""
+    """The connection's driver: the one its section names (one of project.DRIVER_NAMES, which
+    the project checked), else the type's default."""
     choices = DRIVERS[connection.type]
-    return next((d for d in choices if d.name == connection.driver), choices[0])
+    if connection.driver is None:
+        return choices[0]
+    return next(d for d in choices if d.name == connection.driver)
 
 
 def create_engine(connection: Connection, stream_hold_seconds: int):
