@@ -119,6 +119,21 @@ def publish(args: argparse.Namespace, report) -> str | None:
     return write_report(args.report, json.dumps(report.to_dict(), indent=2) + "\n")
 
 
+def conclude(args: argparse.Namespace, report, then=None) -> ExitCode:
+    """The end of a verb that made a report (sync, verify): the summary on stdout, the report
+    in --report, `then(report, code)` (sync logs its counts there), and the exit code. A
+    report that could not be written is the last line a person or a scheduler sees, printed
+    and logged."""
+    failure = publish(args, report)
+    code = exit_code(report, report_lost=bool(failure))
+    if then is not None:
+        then(report, code)
+    if failure:
+        sys.stderr.write(f"Error: {failure}\n")
+        logging.getLogger("core.cli").error("%s", failure, extra={PRINTED: True})
+    return code
+
+
 def exit_code(report, *, report_lost: bool = False) -> ExitCode:
     """A run's or a verify's exit code, from its report (`interrupted`, `ok`, `unreachable`)."""
     if report.interrupted:

@@ -5,9 +5,9 @@ import argparse
 from pathlib import Path
 
 from .. import schedule
-from ..errors import ProjectError, UsageError
+from ..errors import UsageError
 from ..project import load_project
-from . import ExitCode, Parser, add_output_options, fail
+from . import ExitCode, Parser, add_output_options, attempt
 from . import sync as sync_verb
 
 
@@ -53,19 +53,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        files, kind, job = plan(args)
-        if args.install:
-            for line in schedule.install(files, kind, job):
-                print(line)
-            return ExitCode.OK
-    except (ProjectError, UsageError) as exc:
-        return fail(exc, args, ExitCode.USAGE)
+    _, failed = attempt(args, lambda: print_or_install(args))
+    return ExitCode.OK if failed is None else failed
+
+
+def print_or_install(args: argparse.Namespace) -> None:
+    files, kind, job = plan(args)
+    if args.install:
+        for line in schedule.install(files, kind, job):
+            print(line)
+        return
     for path, text in files.items():
         if len(files) > 1:
             print(f"# {path}")
         print(text, end="" if text.endswith("\n") else "\n")
-    return ExitCode.OK
 
 
 def plan(args: argparse.Namespace):

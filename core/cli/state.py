@@ -2,11 +2,10 @@
 
 import argparse
 
-from ..errors import LockedError, ProjectError, UsageError
 from ..explore import forget, ledger
 from ..project import load_project
 from ..resources import RESOURCES
-from . import ExitCode, add_output_options, add_state_options, fail, verb_parser
+from . import ExitCode, add_output_options, add_state_options, attempt, verb_parser
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,18 +22,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        project = load_project(args.project_dir, require_credentials=False)
-        for name in args.forget:
-            dropped = forget(project, name, args.state)
-            print(f"{name}: forgot {dropped:,} records; the next run sends all of them")
-        held = ledger(project, args.state)
-    except (ProjectError, UsageError) as exc:
-        return fail(exc, args, ExitCode.USAGE)
-    except LockedError as exc:
-        return fail(exc, args, ExitCode.LOCKED)
+    held, failed = attempt(args, lambda: forget_then_look(args))
+    if failed is not None:
+        return failed
     if held.empty:
         print("the ledger holds nothing yet: the next run sends every record")
     else:
         print(held.astype(object).where(held.notna(), "-").to_string(index=False))
     return ExitCode.OK
+
+
+def forget_then_look(args: argparse.Namespace):
+    """Clear what --forget names, then read what the ledger holds."""
+    project = load_project(args.project_dir, require_credentials=False)
+    for name in args.forget:
+        dropped = forget(project, name, args.state)
+        print(f"{name}: forgot {dropped:,} records; the next run sends all of them")
+    return ledger(project, args.state)

@@ -19,8 +19,7 @@ from . import (
     add_output_options,
     add_state_options,
     attempt,
-    exit_code,
-    publish,
+    conclude,
     verb_parser,
 )
 from .logs import PRINTED
@@ -150,13 +149,7 @@ def run(args: argparse.Namespace) -> int:
         max_delete_fraction=args.max_delete_fraction, allow_mass_delete=args.allow_mass_delete))
     if failed is not None:
         return failed
-    failure = publish(args, report)
-    code = exit_code(report, report_lost=bool(failure))
-    log_outcome(report, code)
-    if failure:  # the last line a person or a scheduler sees
-        sys.stderr.write(f"Error: {failure}\n")
-        log.error("%s", failure, extra={PRINTED: True})
-    return code
+    return conclude(args, report, then=log_outcome)
 
 
 def log_outcome(report: RunReport, code: ExitCode) -> None:

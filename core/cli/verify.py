@@ -2,18 +2,10 @@
 database; exit 0 when every record is equal, 1 otherwise."""
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..verification import READ_QUOTA, run_verify
-from . import (
-    add_output_options,
-    add_state_options,
-    attempt,
-    exit_code,
-    publish,
-    verb_parser,
-)
+from . import add_output_options, add_state_options, attempt, conclude, verb_parser
 from .sync import stop_on_signals
 
 
@@ -56,7 +48,4 @@ def run(args: argparse.Namespace) -> int:
         max_wait=args.max_wait, stop=stop))
     if failed is not None:
         return failed
-    failure = publish(args, report)
-    if failure:
-        sys.stderr.write(f"Error: {failure}\n")
-    return exit_code(report, report_lost=bool(failure))
+    return conclude(args, report)
