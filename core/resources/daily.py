@@ -14,6 +14,7 @@ from .base import (
     Need,
     Resource,
     fields,
+    needs,
     numbered,
 )
 from .rules import duplicates, keyed_by_well, required, well_named
@@ -36,5 +37,5 @@ DAILY_PRODUCTIONS = Resource.build("daily-productions", "/v1/daily-productions",
         vesselSeparatorPressure gasInjection waterInjection co2Injection steamInjection ngl"""),
     *fields(NUMBER, numbered("customNumber", 20)),
 ], identity=DATED_IDENTITY,
-    needs=(Need("date", (frozenset({"date"}),)), WELL_NEED),
+    needs=(*needs("date"), WELL_NEED),
     row_rules=(required("date"), well_named, duplicates(DATED_KEYS, "same well and day")))

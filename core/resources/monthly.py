@@ -8,7 +8,7 @@ well in one month (2024-03-01 and 2024-03-31) are the duplicate they are, reject
 sending with both rows named. Fields are the spec's: hoursOn and the pressures are daily only.
 """
 
-from .base import MONTH, NUMBER, STRING, Field, Need, Resource, fields, numbered
+from .base import MONTH, NUMBER, STRING, Field, Resource, fields, needs, numbered
 from .daily import DATED_IDENTITY, DATED_KEYS, WELL_IDENTITY, WELL_NEED
 from .rules import duplicates, required, well_named
 
@@ -21,5 +21,5 @@ MONTHLY_PRODUCTIONS = Resource.build("monthly-productions", "/v1/monthly-product
         steamInjection ngl"""),
     *fields(NUMBER, numbered("customNumber", 20)),
 ], identity=DATED_IDENTITY,
-    needs=(Need("date", (frozenset({"date"}),)), WELL_NEED),
+    needs=(*needs("date"), WELL_NEED),
     row_rules=(required("date"), well_named, duplicates(DATED_KEYS, "same well and month")))

@@ -73,12 +73,6 @@ def _member(parent: str, name: str) -> str:
     return flat_name((parent, name))
 
 
-def _initial_ownership(records):
-    for name in INITIAL_REQUIRED:
-        for position in np.flatnonzero(~present(records, _member("initialOwnership", name))):
-            yield position, _member("initialOwnership", name), "required"
-
-
 def _reversions(records):
     """A reversion given needs its required fields, and every reversion before it."""
     given = {reversion: np.logical_or.reduce([present(records, f.name)
@@ -97,6 +91,8 @@ def _reversions(records):
         later |= given[reversion]
 
 
+INITIAL_REQUIRED_FIELDS = tuple(_member("initialOwnership", name) for name in INITIAL_REQUIRED)
+
 OWNERSHIP_QUALIFIERS = Resource.build(
     "ownership-qualifiers", "/v1/ownership-qualifiers", 500, "ownership qualifier", [
         *WELL_IDENTITY,
@@ -105,8 +101,8 @@ OWNERSHIP_QUALIFIERS = Resource.build(
         *[_ownership_field("initialOwnership", *spec) for spec in INITIAL_OWNERSHIP],
         *[f for reversion in REVERSIONS for f in _reversion_fields(reversion)],
     ], identity=(("well", "qualifierKey"), ("dataSource", "chosenID", "qualifierKey")),
-    needs=(*needs("qualifierKey"), WELL_NEED,
-           *needs(*(_member("initialOwnership", n) for n in INITIAL_REQUIRED))),
-    row_rules=(required("qualifierKey"), well_named, _initial_ownership, _reversions,
+    needs=(*needs("qualifierKey"), WELL_NEED, *needs(*INITIAL_REQUIRED_FIELDS)),
+    row_rules=(required("qualifierKey"), well_named, required(*INITIAL_REQUIRED_FIELDS),
+               _reversions,
                duplicates(keyed_by_well("qualifierKey"), "same well and qualifier key")),
     key_limit=("qualifierKey", MAX_QUALIFIER_KEYS))

@@ -20,6 +20,7 @@ from .base import (
     Need,
     Resource,
     fields,
+    needs,
     numbered,
 )
 from .rules import column, duplicates, present, required
@@ -95,7 +96,7 @@ WELLS = Resource.build("wells", "/v1/wells", 1000, "well", [
     *fields(BOOLEAN, numbered("customBool", 5)),
 ], identity=(("dataSource", "chosenID"), ("dataSource", "api14")), id_field="id",
     writes=("put", "patch"),
-    needs=(Need("dataSource", (frozenset({"dataSource"}),)),
+    needs=(*needs("dataSource"),
            Need("chosenID", (frozenset({"chosenID"}), frozenset({"api14"})))),
     row_rules=(required("dataSource"), _chosen_id, _coordinate_pairs,
                duplicates(_keys, "same well")))
