@@ -55,7 +55,6 @@ class Notifier:
     def __init__(self, settings: NotifySettings, network: Network | None = None, *,
                  project: str = ""):
         self.settings, self.network, self.project = settings, network, project
-        self.undelivered: list[str] = []  # what could not be delivered, for the caller to see
         self._queue: queue.Queue = queue.Queue()
         self._worker: threading.Thread | None = None
         self._http: HttpSession | None = None
@@ -70,14 +69,13 @@ class Notifier:
         if self.settings.ping_url:
             self._ping("/start", "GET", None)
 
-    def finished(self, report: RunReport) -> str:
-        """Ping success or /fail and send the webhook if its `on` says so; returns the event."""
+    def finished(self, report: RunReport) -> None:
+        """Ping success or /fail and send the webhook if its `on` says so."""
         event = outcome(report, self.settings.rejects_threshold)
         self._end(event, self._headline(event, report), report.summary(), report.to_dict())
-        return event
 
     def failed(self, error: BaseException) -> None:
-        """The run raised (invalid option, another run holds the lock, a second Ctrl-C)."""
+        """The run raised (another run holds the lock, a second Ctrl-C...)."""
         text = str(error) or type(error).__name__
         self._end("failure", f"ComboCurve Sync failed: {self._where()}: {text}", text, None)
 
@@ -89,7 +87,6 @@ class Notifier:
         self._worker.join(self.settings.timeout)
         if self._worker.is_alive():
             pending = self._queue.qsize() + 1
-            self.undelivered.append(f"{pending} notification(s) still pending")
             log.warning("notify: %d notification(s) not delivered within %g s; the receiver "
                         "is slow or hanging", pending, self.settings.timeout)
         else:
@@ -142,7 +139,6 @@ class Notifier:
                     log.debug("notify: %s delivered to %s", what, host)
                     return
                 problem = f"HTTP {status}"
-            self.undelivered.append(f"{what}: {problem}")
             log.warning("notify: %s to %s not delivered: %s", what, host, problem)
 
         self._enqueue(send)
