@@ -11,6 +11,7 @@ accepted, rejected, not sent or unchanged, and every row that is neither accepte
 unchanged is written to the rejects file.
 """
 
+import inspect
 import logging
 import secrets
 import threading
@@ -167,6 +168,10 @@ def prepare(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | st
     else:
         project = load_project(project_dir, require_credentials=not dry_run, base_url=base_url)
     return project, options
+
+
+# start() takes prepare()'s keywords: say so to help(), notebooks' completion and editors
+start.__signature__ = inspect.signature(prepare).replace(return_annotation=RunReport)
 
 
 def new_run_id() -> str:
