@@ -64,13 +64,15 @@ class AuthError(UploadError):
 
 
 class RunFailedError(SyncError):
-    """run_job() with check: a row was not accepted, a resource failed, or the run stopped.
+    """run_job() with check: a row was not accepted, a resource failed, records the query no
+    longer returns were left in ComboCurve, or the run stopped.
     `report` is the RunReport; `unreachable` says that nothing could be reached at all."""
 
     def __init__(self, report):
         self.report = report
         self.unreachable = report.unreachable
         problems = [f"{r.name}: {r.rejected} rejected, {r.not_sent} not sent"
+                    + (f", {r.not_deleted} not deleted" if r.not_deleted else "")
                     + (f", {r.errors[0]}" if r.errors else "")
                     for r in report.resources if not r.ok]
         if report.interrupted:

@@ -10,11 +10,13 @@ import pytest
 from core.cli import ExitCode, conclude
 from core.cli import schedule as schedule_verb
 from core.cli import state as state_verb
-from core.errors import LockedError, SyncError
+from core.errors import LockedError, RunFailedError, SyncError
 from core.report import ResourceReport, RunReport
 
 
 def _raise(error: BaseException):
+    """A stand-in that raises `error` (a mock, said so: a SyncError or a Ctrl-C at this point
+    of a verb cannot be made to happen on demand)."""
     def raising(*_args, **_kwargs):
         raise error
     return raising
@@ -58,3 +60,12 @@ def test_a_report_that_cannot_be_written_is_the_last_line_and_logged(tmp_path, c
     assert said.err.startswith("Error: cannot write the report ") and said.err.count("\n") == 1
     assert seen == ([ExitCode.FAILED] if then else [])
     assert [r.getMessage() for r in caplog.records] == [said.err[len("Error: "):-1]]
+
+
+def test_a_failed_job_names_the_records_left_undeleted():
+    kept = ResourceReport("wells", rows_read=5, accepted=5, not_deleted=3,
+                          deletions_refused="the deletions would exceed 5% of the ledger")
+    report = RunReport("r", resources=[kept, ResourceReport("daily-productions")])
+
+    assert str(RunFailedError(report)) == \
+        "run r failed: wells: 0 rejected, 0 not sent, 3 not deleted"
