@@ -49,6 +49,19 @@ def errors_of(result):
     return {(error["name"], error["location"]) for error in result["errors"]}
 
 
+def store_wells(emu, *chosen_ids):
+    """PUT wells of those chosen ids (dataSource internal), one request: their ids, in order."""
+    return [answer["id"] for answer in results(put(emu, WELLS, [well(c) for c in chosen_ids]))]
+
+
+def delete(emu, path, query=""):
+    """A DELETE, answered 204 with no body: how many records went (X-Delete-Count)."""
+    response = call(emu, "DELETE", path + query)
+    assert response.status_code == 204, response.text
+    assert response.content == b"" and "Content-Length" not in response.headers
+    return int(response.headers["X-Delete-Count"])
+
+
 def whole_request_error(response, status):
     assert response.status_code == status, response.text
     return response.json()["name"]

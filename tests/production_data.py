@@ -1,5 +1,11 @@
 """A small production database for tests that sync, verify and mirror: WELLS wells with
-DAYS days each, on MariaDB or PostgreSQL, and the queries that read them."""
+DAYS days each, on MariaDB or PostgreSQL, the queries that read them and the project that holds
+those; and a big table, for reads that last."""
+
+import textwrap
+from pathlib import Path
+
+from conftest import write_project
 
 WELLS = 20
 DAYS = 30
@@ -23,6 +29,13 @@ def fill(db) -> None:
                      "'2000-01-01 00:00:00')" for i in range(WELLS) for d in range(DAYS))
     db.run(f"INSERT INTO d VALUES {days}")
 
+
+def production_project(folder: Path, db, settings: str = "", *, daily_sql: str = DAILY_SQL) -> Path:
+    """A project reading the wells (WELLS_SQL) and daily rows (`daily_sql`) of `db`, its
+    connection section followed by `settings`."""
+    return write_project(folder, db.section() + textwrap.dedent(settings),
+                         {"wells": WELLS_SQL, "daily-productions": daily_sql})
+
 MONTHS = 12
 MONTHLY_SQL = """SELECT 'internal' AS dataSource, well AS chosenID, month AS date, oil, water
     FROM m ORDER BY well, month"""
@@ -37,3 +50,22 @@ def fill_monthly(db) -> None:
     months = ", ".join(f"('W{i:03d}', '2023-{m + 1:02d}-01', {i * 1000 + m}, {m * 2.5})"
                        for i in range(WELLS) for m in range(MONTHS))
     db.run(f"INSERT INTO m VALUES {months}")
+
+
+# 1 kB a row, made by the query: more than the socket buffers hold, so the database is still
+# sending while the test kills or stalls its connection (repeat() is MariaDB's and PostgreSQL's)
+BIG_DAILY_SQL = ("SELECT 'internal' AS dataSource, well AS chosenID, day AS date, oil, "
+                 "repeat('x', 1000) AS operationalTag FROM big ORDER BY id")
+
+
+def fill_big(db, rows: int = 40_000) -> None:
+    """Table big: `rows` daily rows (id 1 up) over 250 wells W1..W250, 250 a day from
+    2020-01-01, oil the row's id."""
+    db.run("DROP TABLE IF EXISTS big",
+           "CREATE TABLE big (id INT PRIMARY KEY, well VARCHAR(12), day DATE, oil INT)")
+    if db.kind == "mysql":
+        db.run("INSERT INTO big SELECT seq, CONCAT('W', 1 + seq % 250), "
+               f"DATE_ADD('2020-01-01', INTERVAL seq DIV 250 DAY), seq FROM seq_1_to_{rows}")
+    else:
+        db.run("INSERT INTO big SELECT g, 'W' || (1 + g % 250), DATE '2020-01-01' + g / 250, g "
+               f"FROM generate_series(1, {rows}) g")
