@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import core
-from conftest import ROOT, write_project
+from conftest import ROOT, run_core, write_project
 
 WELLS_SQL = """SELECT 'internal' AS dataSource, id AS chosenID, name AS wellName,
     county, lateral AS perfLateralLength, spud AS spudDate FROM w ORDER BY n"""
@@ -136,25 +136,17 @@ def test_a_loaded_project_syncs_and_reports_as_a_frame(project, emulator):
     assert not frame.loc["wells", "ok"] and frame.loc["daily-productions", "ok"]
 
 
-def _cli(*args, env_extra=None):
-    import os
-
-    env = os.environ | (env_extra or {})
-    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=120)
-
-
 def test_cli_exit_codes_and_report(project, emulator, tmp_path):
     report_file = tmp_path / "report.json"
 
-    rejected = _cli(str(project), "--base-url", emulator.base_url, "--report", str(report_file))
+    rejected = run_core(project, "--base-url", emulator.base_url, "--report", report_file)
     assert rejected.returncode == 1
     assert "rejected and unsent rows with reasons" in rejected.stdout
     assert json.loads(report_file.read_text())["ok"] is False
     assert "INFO daily-productions: request 1: 100 sent, 100 accepted" in rejected.stderr
 
-    clean = _cli(str(project), "--resource", "daily-productions", "--base-url",
-                 emulator.base_url, "--report", str(report_file), "-q")
+    clean = run_core(project, "--resource", "daily-productions", "--base-url",
+                     emulator.base_url, "--report", report_file, "-q")
     assert clean.returncode == 0, clean.stderr
     assert "daily-productions" in clean.stdout and clean.stderr == ""
     body = json.loads(report_file.read_text())
@@ -162,7 +154,7 @@ def test_cli_exit_codes_and_report(project, emulator, tmp_path):
     assert set(body["resources"][0]) >= {"name", "rows_read", "records_sent", "accepted",
                                          "rejected", "requests", "errors"}
 
-    unreachable = _cli(str(project), "--base-url", "http://127.0.0.1:9", "--max-wait", "0.5")
+    unreachable = run_core(project, "--base-url", "http://127.0.0.1:9", "--max-wait", "0.5")
     assert unreachable.returncode == 3  # no HTTP answer at all: worth a retry later
     assert "gave up after" in unreachable.stdout and "Traceback" not in unreachable.stderr
 

@@ -9,20 +9,17 @@ refuses every write with ENOSPC itself.
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import ROOT, write_project
+from conftest import CORE, fail_or_skip, read_jsonl, run_core, wait_for, write_project
 from core import UsageError
-from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.main import start
 
-pytestmark = pytest.mark.usefixtures("emulator_credentials")
+pytestmark = pytest.mark.usefixtures("emulator_credentials")  # the CLI's children inherit them
 
 WELLS_SQL = "SELECT 'internal' AS dataSource, id AS chosenID, name AS wellName FROM w ORDER BY id"
 # every other daily row has oil 'n/a': rejected, so the rejects file grows page by page
@@ -56,16 +53,11 @@ def project(tables, tmp_path):
 
 def cli(project, emulator, *args, file_limit: int | None = None, wait: bool = True):
     # under a file size limit, no ledger: its own full disk is tests/test_ledger.py's
-    command = [sys.executable, "-m", "core"] if file_limit is None else \
+    command = CORE if file_limit is None else \
         [sys.executable, "-c", LIMITED_CLI, str(file_limit), "--no-state"]
-    child = subprocess.Popen(
-        [*command, str(project), "--base-url", emulator.base_url, "--limit", "0", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=os.environ | {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN})
-    if not wait:
-        return child
-    out, err = child.communicate(timeout=120)
-    return child.returncode, out, err
+    done = run_core(project, "--base-url", emulator.base_url, "--limit", "0", *args,
+                    command=command, wait=wait)
+    return done if not wait else (done.returncode, done.stdout, done.stderr)
 
 
 @contextlib.contextmanager
@@ -78,7 +70,7 @@ def read_only(folder):
         immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode \
             == 0
     if _writable(folder):
-        pytest.skip("this machine cannot make a folder read-only for root (no chattr)")
+        fail_or_skip("this machine cannot make a folder read-only for root (no chattr)")
     try:
         yield folder
     finally:
@@ -94,11 +86,6 @@ def _writable(folder) -> bool:
         return False
     (folder / ".probe").unlink()
     return True
-
-
-def _lines(path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]  # every line whole, or this fails
 
 
 # -- checked before anything is sent -----------------------------------------------------------
@@ -168,15 +155,13 @@ def test_a_disk_that_fills_stops_the_sending_and_the_summary_says_so(project, em
     assert error.endswith(": File too large; nothing more was sent")
     assert error in out  # the summary says it too
     [jsonl] = rejects.iterdir()
-    lines = _lines(jsonl)  # whole lines only, the failed write undone
+    lines = read_jsonl(jsonl)  # whole lines only, the failed write undone
     assert 0 < len(lines) < daily["rejected"] + daily["not_sent"]
     daily_requests = [r for r in emulator.requests if r.path == "/v1/daily-productions"]
     assert len(daily_requests) < 25  # it stopped sending
 
 
-def test_a_snapshot_that_cannot_be_completed_stops_the_run(tables, emulator, tmp_path):
-    project = write_project(tmp_path / "p", tables.section(),
-                            {"wells": WELLS_SQL, "daily-productions": DAILY_SQL})
+def test_a_snapshot_that_cannot_be_completed_stops_the_run(project, emulator, tmp_path):
     snapshots, report_file = tmp_path / "snap", tmp_path / "report.json"
 
     code, out, err = cli(project, emulator, "--snapshot-dir", str(snapshots), "--report",
@@ -209,15 +194,16 @@ def test_rejects_reach_the_disk_per_page_and_a_killed_run_leaves_whole_lines(pro
     emulator.latency = 1.0  # each page's answer takes a second: the run waits on page 1
     child = cli(project, emulator, "--resource", "daily-productions", "--rejects-dir",
                 str(rejects), "--page-size", "50", "--concurrency", "1", wait=False)
-    deadline, lines = time.monotonic() + 60, []
-    while time.monotonic() < deadline and not lines:
-        time.sleep(0.01)
+
+    def some_lines() -> list[dict]:
         files = list(rejects.glob("*.jsonl")) if rejects.exists() else []
-        lines = _lines(files[0]) if files else []
+        return read_jsonl(files[0]) if files else []
+
+    lines = wait_for(some_lines, 60, fail=False)  # the kill comes either way
     child.send_signal(signal.SIGKILL)
     child.communicate(timeout=30)
 
     assert len(lines) % 25 == 0 and lines  # whole pages: 25 of each page's 50 rows are 'n/a'
     assert all(line["reason"] == "oil: 'n/a' is not a number" for line in lines)
     [jsonl] = rejects.iterdir()
-    assert len(_lines(jsonl)) >= len(lines)  # whole lines after the kill too
+    assert len(read_jsonl(jsonl)) >= len(lines)  # whole lines after the kill too

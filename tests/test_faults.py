@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from conftest import write_project
+from conftest import closed_port, run_core, wait_for, write_project
 from core.client import RetryPolicy
-from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.main import start
+from production_data import BIG_DAILY_SQL, fill_big
 
 FAST = RetryPolicy(max_wait=5, base_delay=0.05, max_delay=0.2, connect_timeout=2,
                    read_timeout=5)
@@ -182,10 +182,8 @@ def test_unauthorised_stops_the_run_with_a_hint(project, emulator, monkeypatch):
 
 def _kill_when_daily_rows_arrive(emulator, kill) -> threading.Thread:
     def watch():
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any(
-                r.path == "/v1/daily-productions" for r in emulator.requests):
-            time.sleep(0.005)
+        wait_for(lambda: any(r.path == "/v1/daily-productions" for r in emulator.requests), 10,
+                 interval=0.005, fail=False)
         kill()
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -193,22 +191,11 @@ def _kill_when_daily_rows_arrive(emulator, kill) -> threading.Thread:
 
 
 def _big_project(db, tmp_path, rows: int = 40000):
-    db.run("DROP TABLE IF EXISTS big",
-           "CREATE TABLE big (id INT PRIMARY KEY, well VARCHAR(12), day DATE, oil INT)")
-    if db.kind == "mysql":
-        db.run(f"INSERT INTO big SELECT seq, CONCAT('W', 1 + seq % 250), "
-               f"DATE_ADD('2020-01-01', INTERVAL seq DIV 250 DAY), seq FROM seq_1_to_{rows}")
-        padding = "REPEAT('x', 1000)"
-    else:
+    fill_big(db, rows)
+    if db.kind == "postgres":  # MariaDB has the module's tables
         db.run("CREATE TABLE w (id VARCHAR(12) PRIMARY KEY, name VARCHAR(40))",
-               "INSERT INTO w SELECT 'W' || g, 'WELL ' || g FROM generate_series(1, 250) g",
-               f"INSERT INTO big SELECT g, 'W' || (1 + g % 250), DATE '2020-01-01' + g / 250, g "
-               f"FROM generate_series(1, {rows}) g")
-        padding = "repeat('x', 1000)"
-    # 1 kB a row: more than the socket buffers hold, so the server is still sending
-    sql = ("SELECT 'internal' AS dataSource, well AS chosenID, day AS date, oil, "
-           f"{padding} AS operationalTag FROM big ORDER BY id")
-    return write_project(tmp_path / "big", db.section(), {"daily-productions": sql,
+               "INSERT INTO w SELECT 'W' || g, 'WELL ' || g FROM generate_series(1, 250) g")
+    return write_project(tmp_path / "big", db.section(), {"daily-productions": BIG_DAILY_SQL,
                                                          "wells": WELLS_SQL})
 
 
@@ -263,8 +250,7 @@ def silent_server():
 def test_database_faults_are_one_clear_line(tables, emulator, tmp_path, case, silent_server):
     port, user, password, database = 3306, "root", "", tables.name
     if case == "refused":
-        with socket.create_server(("127.0.0.1", 0)) as spare:
-            port = spare.getsockname()[1]  # closed again: nothing listens there now
+        port = closed_port()
     elif case == "silent":
         port = silent_server
     elif case == "password":
@@ -374,7 +360,8 @@ def test_a_stop_request_ends_the_run_after_the_page_with_every_row_counted(proje
     stop = threading.Event()
     emulator.latency = 0.05
     watcher = threading.Thread(target=lambda: (  # wells take 3 requests, daily rows 25
-        _wait_for(lambda: len(emulator.requests) >= 6), stop.set()), daemon=True)
+        wait_for(lambda: len(emulator.requests) >= 6, 10, interval=0.005, fail=False),
+        stop.set()), daemon=True)
     watcher.start()
 
     report = sync(project, emulator, concurrency=2, stop=stop)
@@ -387,29 +374,14 @@ def test_a_stop_request_ends_the_run_after_the_page_with_every_row_counted(proje
     assert len(emulator.daily_productions()) == daily.accepted
 
 
-def _wait_for(condition, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.005)
-
-
 def test_sigterm_stops_the_cli_cleanly(project, emulator, tmp_path):
-    import os
     import signal
-    import subprocess
-    import sys
-
-    from conftest import ROOT
 
     emulator.latency = 0.2
     report_file = tmp_path / "report.json"
-    child = subprocess.Popen(
-        [sys.executable, "-m", "core", str(project), "--base-url", emulator.base_url,
-         "--concurrency", "1", "--limit", "0", "--page-size", "100", "--report",
-         str(report_file)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=os.environ | {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN})
-    _wait_for(lambda: len(emulator.requests) >= 1)
+    child = run_core(project, "--base-url", emulator.base_url, "--concurrency", "1", "--limit",
+                     "0", "--page-size", "100", "--report", report_file, wait=False)
+    wait_for(lambda: len(emulator.requests) >= 1, 10, interval=0.005, fail=False)
     child.send_signal(signal.SIGTERM)
     out, err = child.communicate(timeout=30)
 

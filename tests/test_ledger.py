@@ -9,29 +9,22 @@ import os
 import resource
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 
 import pytest
 
 import core
-from conftest import ROOT, write_project
-from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
+from conftest import CORE, run_core, wait_for, write_project
 from core.errors import LedgerError, LockedError
 from core.main import start
 from core.state import LEDGER_FILE
-from production_data import DAILY_SQL, DAYS, WELLS, WELLS_SQL, fill
+from production_data import DAILY_SQL, DAYS, WELLS, WELLS_SQL, fill, production_project
 
-pytestmark = pytest.mark.usefixtures("emulator_credentials")
-
-ENV = os.environ | {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN}
+pytestmark = pytest.mark.usefixtures("emulator_credentials")  # the CLI's children inherit them
 
 
 @pytest.fixture
 def project(maria, tmp_path):
-    return write_project(tmp_path / "p", maria.section(),
-                         {"wells": WELLS_SQL, "daily-productions": DAILY_SQL})
+    return production_project(tmp_path / "p", maria)
 
 
 def _puts(emulator, path: str = "/v1/daily-productions") -> list[int]:
@@ -50,8 +43,7 @@ def _stored_daily(emulator) -> dict:
 def test_a_second_run_sends_nothing(database, request, emulator, tmp_path):
     db = request.getfixturevalue(database)
     fill(db)
-    folder = write_project(tmp_path / "p", db.section(),
-                           {"wells": WELLS_SQL, "daily-productions": DAILY_SQL})
+    folder = production_project(tmp_path / "p", db)
 
     first = start(folder, limit=0, base_url=emulator.base_url)
     sent = len(emulator.requests)
@@ -179,8 +171,7 @@ def test_a_changed_mapping_resends_everything_and_says_why(maria, project, emula
 def test_the_limit_reads_the_newest_and_the_ledger_skips_what_was_sent(maria, tmp_path,
                                                                        emulator):
     newest_first = DAILY_SQL.replace("ORDER BY well, day", "ORDER BY day DESC, well")
-    folder = write_project(tmp_path / "p", maria.section(),
-                           {"wells": WELLS_SQL, "daily-productions": newest_first})
+    folder = production_project(tmp_path / "p", maria, daily_sql=newest_first)
     start(folder, limit=0, base_url=emulator.base_url)
     maria.run("INSERT INTO d SELECT well, '2024-01-31', 1, 1, NULL, NULL FROM d "
               "WHERE day = '2024-01-01'")
@@ -195,9 +186,8 @@ def test_the_limit_reads_the_newest_and_the_ledger_skips_what_was_sent(maria, tm
 
 
 def test_a_dry_run_tells_the_plan_exactly_and_writes_nothing(maria, tmp_path, emulator):
-    project = write_project(tmp_path / "p", maria.section(), {  # a March day has no date
-        "wells": WELLS_SQL, "daily-productions": DAILY_SQL.replace(
-            "day AS date", "CASE WHEN day < '2024-03-01' THEN day END AS date")})
+    project = production_project(tmp_path / "p", maria, daily_sql=DAILY_SQL.replace(
+        "day AS date", "CASE WHEN day < '2024-03-01' THEN day END AS date"))  # March: no date
     plan = start(project, limit=0, page_size=50, dry_run=True, base_url=emulator.base_url)
     assert not (project / ".combocurve").exists()
     assert plan.resource("daily-productions").requests == WELLS * DAYS // 50
@@ -226,27 +216,14 @@ def test_a_dry_run_tells_the_plan_exactly_and_writes_nothing(maria, tmp_path, em
 # -- crash safety ----------------------------------------------------------------------------
 
 
-def _cli(project, *args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "core", str(project), *args], cwd=ROOT,
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **kwargs)
-
-
-def _wait_for(condition, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def test_sigkill_mid_run_then_a_rerun_sends_only_what_was_not_accepted(maria, project,
                                                                        emulator):
     page, concurrency = 25, 3
     pages = -(-WELLS * DAYS // page)
     emulator.latency = 0.15
-    child = _cli(project, "--base-url", emulator.base_url, "--limit", "0", "--page-size",
-                 str(page), "--concurrency", str(concurrency))
-    _wait_for(lambda: len(_puts(emulator)) >= 8)
+    child = run_core(project, "--base-url", emulator.base_url, "--limit", "0", "--page-size",
+                     page, "--concurrency", concurrency, wait=False)
+    wait_for(lambda: len(_puts(emulator)) >= 8, what="8 daily PUTs")
     child.send_signal(signal.SIGKILL)
     child.communicate(timeout=30)
     assert child.returncode == -signal.SIGKILL
@@ -254,8 +231,8 @@ def test_sigkill_mid_run_then_a_rerun_sends_only_what_was_not_accepted(maria, pr
     assert first < pages
 
     emulator.latency = 0
-    rerun = _cli(project, "--base-url", emulator.base_url, "--limit", "0", "--page-size",
-                 str(page), "--concurrency", str(concurrency))
+    rerun = run_core(project, "--base-url", emulator.base_url, "--limit", "0", "--page-size",
+                     page, "--concurrency", concurrency, wait=False)
     out, err = rerun.communicate(timeout=120)
 
     assert rerun.returncode == 0, err
@@ -269,12 +246,12 @@ def test_sigkill_mid_run_then_a_rerun_sends_only_what_was_not_accepted(maria, pr
 
 def test_one_run_at_a_time(project, emulator, tmp_path):
     emulator.latency = 1.0  # the first run holds the lock for a dozen seconds at least
-    first = _cli(project, "--base-url", emulator.base_url, "--limit", "0", "--page-size", "50",
-                 "--concurrency", "1")
-    _wait_for(lambda: len(emulator.requests) >= 1)
+    first = run_core(project, "--base-url", emulator.base_url, "--limit", "0", "--page-size",
+                     "50", "--concurrency", "1", wait=False)
+    wait_for(lambda: len(emulator.requests) >= 1, what="the first run's first request")
 
-    second = _cli(project, "--base-url", emulator.base_url, "--report",
-                  str(tmp_path / "r.json"))
+    second = run_core(project, "--base-url", emulator.base_url, "--report", tmp_path / "r.json",
+                      wait=False)
     out, err = second.communicate(timeout=60)
     with pytest.raises(LockedError, match="another run of this project is in progress"):
         start(project, base_url=emulator.base_url)
@@ -299,8 +276,8 @@ def test_a_full_disk_stops_the_sending_and_the_next_run_sends_the_rest(project, 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (size + 24_000, size + 24_000))
 
-    child = _cli(project, "--base-url", emulator.base_url, "--limit", "0", "--page-size", "20",
-                 "--concurrency", "1", preexec_fn=small_disk)
+    child = run_core(project, "--base-url", emulator.base_url, "--limit", "0", "--page-size",
+                     "20", "--concurrency", "1", wait=False, preexec_fn=small_disk)
     out, err = child.communicate(timeout=120)
 
     assert child.returncode == 1, err
@@ -384,11 +361,6 @@ def test_since_is_bound_by_the_driver_on_every_dialect():
 # -- bad ledgers and bad places -------------------------------------------------------------
 
 
-def _state_cli(project, *args):
-    return subprocess.run([sys.executable, "-m", "core", *args, str(project)], cwd=ROOT,
-                          env=ENV, capture_output=True, text=True, timeout=120)
-
-
 @pytest.mark.parametrize(("content", "message"), [
     (b"this is no database at all" * 100, "the ledger cannot be read (file is not a database)"),
     ("foreign", "not a ComboCurve Sync ledger (another tool's file?)"),
@@ -409,7 +381,7 @@ def test_a_ledger_that_cannot_be_trusted_stops_the_run_before_anything_is_sent(
     else:
         (folder / LEDGER_FILE).write_bytes(content)
 
-    done = _state_cli(project, "--base-url", emulator.base_url)
+    done = run_core("--base-url", emulator.base_url, project)
 
     assert done.returncode == 2
     assert done.stderr.startswith(f"Error: {folder / LEDGER_FILE}: {message}")
@@ -424,10 +396,8 @@ def test_a_read_only_project_folder_is_one_clear_line(project, emulator):
         if os.geteuid() == 0 else []
     os.chmod(project, 0o555)
     try:
-        done = subprocess.run([*as_user, sys.executable, "-m", "core", str(project),
-                               "--base-url", emulator.base_url, "--rejects-dir",
-                               str(project.parent / "rejects")], cwd=ROOT, env=ENV,
-                              capture_output=True, text=True, timeout=120)
+        done = run_core(project, "--base-url", emulator.base_url, "--rejects-dir",
+                        project.parent / "rejects", command=[*as_user, *CORE])
     finally:
         os.chmod(project, 0o755)
 
@@ -444,9 +414,9 @@ def test_a_read_only_project_folder_is_one_clear_line(project, emulator):
 def test_state_shows_the_ledger_and_forget_clears_a_resource(project, emulator):
     start(project, limit=0, base_url=emulator.base_url)
 
-    shown = _state_cli(project, "state")
+    shown = run_core("state", project)
     frame = core.ledger(project)
-    forgot = _state_cli(project, "state", "--forget", "daily-productions")
+    forgot = run_core("state", "--forget", "daily-productions", project)
     after = core.ledger(project)
     again = start(project, limit=0, base_url=emulator.base_url)
 
@@ -477,7 +447,7 @@ def test_the_ledger_keeps_the_ids_combocurve_gave(project, emulator):
 def test_state_shows_whole_numbers(project, emulator):
     start(project, limit=0, base_url=emulator.base_url, resources=["wells"])
 
-    shown = _state_cli(project, "state")
+    shown = run_core("state", project)
 
     assert shown.returncode == 0, shown.stderr
     assert f" {WELLS} " in shown.stdout and f"{WELLS}.0" not in shown.stdout

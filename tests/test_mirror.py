@@ -4,18 +4,12 @@ and never when the read cannot be trusted.
 Against real MariaDB and PostgreSQL and the emulator; the CLI runs as a real subprocess.
 """
 
-import json
 import logging
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
 import core
-from conftest import ROOT, write_project
-from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
+from conftest import read_jsonl, run_core, write_project
 from core.main import start
 from production_data import (
     DAILY_SQL,
@@ -26,11 +20,11 @@ from production_data import (
     WELLS_SQL,
     fill,
     fill_monthly,
+    production_project,
 )
 
-pytestmark = pytest.mark.usefixtures("emulator_credentials")
+pytestmark = pytest.mark.usefixtures("emulator_credentials")  # the CLI's children inherit them
 
-ENV = os.environ | {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN}
 MIRRORED = """
     [resources.wells]
     delete_missing = true
@@ -40,9 +34,8 @@ MIRRORED = """
     """
 
 
-def _project(db, tmp_path, daily_sql=DAILY_SQL, settings=MIRRORED):
-    return write_project(tmp_path / "p", db.section() + textwrap.dedent(settings),
-                         {"wells": WELLS_SQL, "daily-productions": daily_sql})
+def _project(db, tmp_path, settings=MIRRORED):
+    return production_project(tmp_path / "p", db, settings)
 
 
 def _deletes(emulator, since=0):
@@ -55,9 +48,7 @@ def _stored_days(emulator, chosen_id):
 
 
 def _sync_cli(project, emulator, *args):
-    return subprocess.run([sys.executable, "-m", "core", str(project), "--base-url",
-                           emulator.base_url, "--limit", "0", *args], cwd=ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=120)
+    return run_core(project, "--base-url", emulator.base_url, "--limit", "0", *args)
 
 
 def test_three_consecutive_days_gone_at_the_source_are_one_delete(production, tmp_path,
@@ -83,7 +74,7 @@ def test_three_consecutive_days_gone_at_the_source_are_one_delete(production, tm
     assert "daily-productions: deleting 3 records the query no longer returns, in 1 DELETE " \
            "request, about 1 second at 190 requests a minute" in done.stderr
     trail = next((project / "rejects").glob("*-deletions.jsonl"))
-    audit = [json.loads(line) for line in trail.read_text(encoding="utf-8").splitlines()]
+    audit = read_jsonl(trail)
     assert [(a["outcome"], a["key"]["chosenID"], a["key"]["date"]) for a in audit] == [
         ("deleted", "W004", f"2024-01-{day}") for day in (10, 11, 12)]
     assert all(a["request"].startswith("DELETE /v1/daily-productions?well=") for a in audit)
@@ -237,8 +228,7 @@ def test_a_dry_run_lists_every_planned_deletion(maria, tmp_path, emulator, caplo
         f"daily-productions: would DELETE /v1/daily-productions?well={ids['W002']}&startDate="
         "2024-01-30&endDate=2024-01-30 (1 record: internal W002 2024-01-30)"]
     assert "and deletes 4 records in 3 DELETE requests" in plan.summary()
-    with open(daily.deletions_file, encoding="utf-8") as audit:
-        assert [json.loads(line)["outcome"] for line in audit] == ["planned"] * 4
+    assert [line["outcome"] for line in read_jsonl(daily.deletions_file)] == ["planned"] * 4
     real = start(project, limit=0, base_url=emulator.base_url)
     assert real.resource("daily-productions").deleted == 4
     assert len(_deletes(emulator, before)) == 3

@@ -2,14 +2,12 @@
 
 import json
 import logging
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import ROOT, closed_port, sqlite_project
+from conftest import closed_port, run_core, sqlite_project
 from core import run_job
 from core.notify import Notifier
 from core.project import NotifySettings, load_project
@@ -164,8 +162,7 @@ def test_an_invalid_option_is_refused_before_any_ping(receiver, tmp_path, via):
         with pytest.raises(UsageError, match="concurrency must be 1 or more, not 0"):
             run_job(project, dry_run=True, concurrency=0)
     else:
-        done = subprocess.run([sys.executable, "-m", "core", str(project), "--concurrency", "0"],
-                              capture_output=True, text=True, cwd=ROOT, timeout=90)
+        done = run_core(project, "--concurrency", "0", timeout=90)
         assert done.returncode == 2
         assert done.stderr == "Error: concurrency must be 1 or more, not 0\n"
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import write_project
+from conftest import read_jsonl, write_project
 from core.main import start
 
 pytestmark = pytest.mark.usefixtures("emulator_credentials")
@@ -120,8 +120,7 @@ def test_combocurves_ten_qualifier_keys_are_checked_before_sending(postgres, emu
 
     qualifiers = report.resource("ownership-qualifiers")
     assert (qualifiers.accepted, qualifiers.rejected) == (11, 2)
-    with open(qualifiers.rejects_file, encoding="utf-8") as handle:
-        lines = [json.loads(line) for line in handle]
+    lines = read_jsonl(qualifiers.rejects_file)
     assert [line["values"]["qualifier_key"] for line in lines] == ["k10", "k11"]
     assert lines[0]["fields"] == ["qualifierKey"]
     assert lines[0]["reason"].startswith("qualifierKey: 'k10' would be qualifier key number "

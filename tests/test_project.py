@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_core
 from core import ProjectError, load_project
 
 PROJECTS = Path(__file__).parent / "projects"
@@ -16,10 +16,8 @@ VALID = sorted(p for p in (PROJECTS / "valid").iterdir() if p.is_dir())
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch):
-    for name in ("COMBOCURVE_BASE_URL", "COMBOCURVE_API_KEY", "COMBOCURVE_TOKEN",
-                 "COMBOCURVE_SERVICE_ACCOUNT", "CC_TEST_UNSET_HOST"):
-        monkeypatch.delenv(name, raising=False)
+def _clean_environment(no_api_env, monkeypatch):
+    monkeypatch.delenv("CC_TEST_UNSET_HOST", raising=False)
 
 
 @pytest.mark.parametrize("folder", INVALID, ids=[p.name for p in INVALID])
@@ -103,8 +101,7 @@ def test_cli_refuses_every_invalid_project_with_one_line_and_exit_2():
 
 
 def test_cli_invalid_project_exits_2_with_one_line(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "core", str(PROJECTS / "invalid" / "no-type")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    done = run_core(PROJECTS / "invalid" / "no-type", timeout=60)
 
     assert done.returncode == 2
     assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1
@@ -117,8 +114,7 @@ def test_cli_invalid_project_exits_2_with_one_line(tmp_path):
                                   ["--no-such-flag"], ["--max-wait", "inf"],
                                   ["--max-wait", "nan"], ["--limit", "99999999999999999999999"]])
 def test_cli_bad_usage_exits_2(argv):
-    done = subprocess.run([sys.executable, "-m", "core", str(ROOT / "example"), *argv],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    done = run_core(ROOT / "example", *argv, timeout=60)
 
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1

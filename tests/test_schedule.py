@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, sqlite_project
+from conftest import fail_or_skip, run_core, sqlite_project
 from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.errors import UsageError
 from core.schedule import (
@@ -38,9 +38,7 @@ TRIGGER_ORDER = ["Enabled", "StartBoundary", "EndBoundary", "Repetition", "Execu
 
 
 def cli(*argv, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", "schedule", *map(str, argv)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60,
-                          env=os.environ | (env or {}))
+    return run_core("schedule", *argv, env=os.environ | (env or {}), timeout=60)
 
 
 @pytest.fixture
@@ -177,10 +175,7 @@ def test_systemd_accepts_the_units(job, tmp_path, expression):
     """systemd's own parser: `systemd-analyze calendar` and `verify` (offline)."""
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        message = "systemd-analyze is not installed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        fail_or_skip("systemd-analyze is not installed")
     files = entries(parse_cron(expression), job, "systemd", unit_dir=tmp_path / "units")
     for path, text in files.items():
         path.parent.mkdir(exist_ok=True)

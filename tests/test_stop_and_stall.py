@@ -13,18 +13,15 @@ import os
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 
 import pytest
 
-from conftest import ROOT, SQLITE_SECTION, write_project
-from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
+from conftest import SQLITE_SECTION, run_core, wait_for, write_project
 from core.main import start
+from production_data import BIG_DAILY_SQL, fill_big
 
-pytestmark = pytest.mark.usefixtures("emulator_credentials")
+pytestmark = pytest.mark.usefixtures("emulator_credentials")  # the CLI's children inherit them
 
 SLEEPING = {  # a wells query that computes for an hour before its first row
     "mysql": "SELECT 'internal' AS dataSource, 'A1' AS chosenID FROM (SELECT SLEEP(3600) AS s) t",
@@ -32,8 +29,6 @@ SLEEPING = {  # a wells query that computes for an hour before its first row
     "sqlite": "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) "
               "SELECT 'internal' AS dataSource, 'A1' AS chosenID FROM c WHERE n < 0",
 }
-BIG_DAILY = ("SELECT 'internal' AS dataSource, well AS chosenID, day AS date, oil, "
-             "pad AS operationalTag FROM big ORDER BY id")
 
 
 class StallingProxy:
@@ -91,29 +86,15 @@ class StallingProxy:
             sock.close()
 
 
-def _big_table(db) -> None:
-    """40,000 daily rows of 1 kB each: a read that lasts longer than the socket buffers."""
-    db.run("DROP TABLE IF EXISTS big",
-           "CREATE TABLE big (id INT PRIMARY KEY, well VARCHAR(12), day DATE, oil INT, "
-           "pad VARCHAR(1000))")
-    if db.kind == "mysql":
-        db.run("INSERT INTO big SELECT seq, CONCAT('W', 1 + seq % 250), "
-               "DATE_ADD('2020-01-01', INTERVAL seq DIV 250 DAY), seq, REPEAT('x', 1000) "
-               "FROM seq_1_to_40000")
-    else:
-        db.run("INSERT INTO big SELECT g, 'W' || (1 + g % 250), DATE '2020-01-01' + g / 250, g, "
-               "repeat('x', 1000) FROM generate_series(1, 40000) g")
-
-
 @pytest.mark.parametrize("database", ["mariadb", "postgres"])
 def test_a_database_that_stalls_mid_read_fails_the_resource_in_bounded_time(
         database, request, emulator, tmp_path):
     db = request.getfixturevalue(database)
-    _big_table(db)
+    fill_big(db)  # 40,000 daily rows of 1 kB each: a read that lasts
     proxy = StallingProxy(5432 if db.kind == "postgres" else 3306, after=3_000_000)
     section = db.section().replace("port = 3306", f"port = {proxy.port}") \
         .replace("port = 5432", f"port = {proxy.port}") + "connect_timeout = 1\n"
-    project = write_project(tmp_path / "p", section, {"daily-productions": BIG_DAILY})
+    project = write_project(tmp_path / "p", section, {"daily-productions": BIG_DAILY_SQL})
     try:
         report = start(project, base_url=emulator.base_url, limit=0, page_size=1000,
                        max_wait=1)
@@ -131,24 +112,14 @@ def test_a_database_that_stalls_mid_read_fails_the_resource_in_bounded_time(
 
 
 def _cli(project, emulator, report_file, *args):
-    return subprocess.Popen(
-        [sys.executable, "-m", "core", str(project), "--base-url", emulator.base_url,
-         "--report", str(report_file), *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=os.environ | {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN})
-
-
-def _wait_for(condition, what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"never saw {what}"
-        time.sleep(0.05)
+    return run_core(project, "--base-url", emulator.base_url, "--report", report_file, *args,
+                    wait=False)
 
 
 def _waiting_for(child, condition, what: str) -> None:
     """Wait for the child to reach the point to stop it at; never leave it running."""
     try:
-        _wait_for(condition, what)
+        wait_for(condition, 60, what=what, interval=0.05)
     except BaseException:
         child.kill()
         child.communicate()
@@ -182,7 +153,7 @@ def test_sigterm_cancels_a_mariadb_query_computing_its_first_row(mariadb, emulat
     wells, _ = _stopped(child, report_file)
 
     assert wells["rows_read"] == 0 and wells["errors"]
-    _wait_for(lambda: not mariadb.rows(sleeping), "the query cancelled", seconds=10)
+    wait_for(lambda: not mariadb.rows(sleeping), 10, what="the query cancelled", interval=0.05)
     assert emulator.requests == []
 
 
@@ -197,7 +168,7 @@ def test_ctrl_c_cancels_a_postgres_query_computing_its_first_row(postgres, emula
     wells, _ = _stopped(child, report_file, signal.SIGINT)
 
     assert wells["rows_read"] == 0 and wells["errors"]
-    _wait_for(lambda: not postgres.rows(sleeping), "the query cancelled", seconds=10)
+    wait_for(lambda: not postgres.rows(sleeping), 10, what="the query cancelled", interval=0.05)
 
 
 def test_sigterm_interrupts_a_sqlite_query_computing_its_first_row(emulator, tmp_path):

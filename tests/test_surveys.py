@@ -7,7 +7,7 @@ import logging
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import write_project
+from conftest import read_jsonl, write_project
 from core.client import Answer
 from core.main import start
 from core.resources.surveys import changes
@@ -178,8 +178,7 @@ def test_bad_stations_reject_their_whole_survey_with_reasons(mariadb, emulator, 
     assert surveys.unaccounted == 0 and surveys.rows_read == len(stations)
     assert surveys.accepted == 4 + 1 + 2  # OK1, OK2, and SPLIT1's first two stations
     assert sorted(_held(emulator)) == ["OK1", "OK2", "SPLIT1"]
-    with open(surveys.rejects_file, encoding="utf-8") as handle:
-        lines = [json.loads(line) for line in handle]
+    lines = read_jsonl(surveys.rejects_file)
     by_row = {line["row"]: line for line in lines}
     assert len(lines) == surveys.rejected == len(stations) - 7
     assert "measuredDepth: 500 comes after 1000 (row 6)" in by_row[7]["reason"]

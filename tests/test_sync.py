@@ -1,12 +1,11 @@
 """The sync end to end: real MariaDB / PostgreSQL in, the emulator's store and log out."""
 
 import importlib.util
-import json
 import shutil
 
 import pytest
 
-from conftest import ROOT, load_sample, write_project
+from conftest import ROOT, load_sample, read_jsonl, write_project
 from core.errors import ProjectError
 from core.main import start
 
@@ -182,8 +181,7 @@ def test_rows_the_api_would_refuse_are_reported_not_sent(mariadb, emulator, tmp_
     wells = report.resource("wells")
     assert (wells.rows_read, wells.accepted, wells.rejected, wells.unaccounted) == (8, 1, 7, 0)
     assert [r.record_count for r in emulator.requests] == [1]
-    with open(wells.rejects_file, encoding="utf-8") as handle:
-        lines = [json.loads(line) for line in handle]
+    lines = read_jsonl(wells.rejects_file)
     reasons = {line["row"]: line["reason"] for line in lines}
     assert reasons == {
         2: "chosenID: 'BAD-ID' must be 1-32 letters and digits",

@@ -6,13 +6,19 @@ import logging
 import os
 import re
 import subprocess
-import sys
 import threading
-import time
 
 import pytest
 
-from conftest import ROOT, closed_port, sqlite_project, write_project
+from conftest import (
+    ROOT,
+    closed_port,
+    read_jsonl,
+    run_core,
+    sqlite_project,
+    wait_for,
+    write_project,
+)
 from conftest import SQLITE_WELLS_SQL as WELLS_SQL
 from core import RunFailedError, load_project, run_job
 from core.cli import ExitCode
@@ -21,10 +27,10 @@ from core.project import DEFAULT_BASE_URL, PUBLIC_TEST_API_KEY
 
 
 def cli(*argv, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The CLI with no COMBOCURVE_* setting of this shell: only the emulator's key and token."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("COMBOCURVE_")}
     environment |= {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN}
-    return subprocess.run([sys.executable, "-m", "core", *map(str, argv)], capture_output=True,
-                          text=True, cwd=ROOT, timeout=90, env=environment | (env or {}))
+    return run_core(*argv, env=environment | (env or {}), timeout=90)
 
 
 # -- exit codes ------------------------------------------------------------------------------
@@ -111,10 +117,8 @@ def test_api_reached_once_is_not_unreachable(emulator, tmp_path):
 
 
 def _drop_all_after_the_first_answer(emulator) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not (emulator.requests and
-                                                emulator.requests[0].finished):
-        time.sleep(0.002)
+    wait_for(lambda: emulator.requests and emulator.requests[0].finished, 30, interval=0.002,
+             fail=False)
     emulator.drop_next(1000)  # every later request: the connection closes without an answer
 
 
@@ -137,7 +141,7 @@ def test_log_file_in_json_carries_run_id_resource_request_and_counts(emulator, t
                "--log-file", log_file, "--log-format", "json")
 
     assert done.returncode == 0, done.stderr
-    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    lines = read_jsonl(log_file)
     run_ids = {line.get("run_id") for line in lines}
     assert len(run_ids) == 1 and re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", run_ids.pop())
     requests = [line for line in lines if "request" in line]
@@ -221,13 +225,6 @@ def test_run_job_says_when_nothing_was_reachable(tmp_path, emulator_credentials)
 
 
 # -- the first run ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def no_api_env(monkeypatch):
-    for name in ("COMBOCURVE_BASE_URL", "COMBOCURVE_API_KEY", "COMBOCURVE_TOKEN",
-                 "COMBOCURVE_SERVICE_ACCOUNT"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def test_first_run_on_the_test_api_takes_the_public_key(tmp_path, no_api_env, monkeypatch,

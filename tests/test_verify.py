@@ -7,58 +7,50 @@ Against real MariaDB and PostgreSQL and the emulator, which plays another writer
 import json
 import logging
 import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
 import pytest
 
 import core
-from conftest import ROOT, write_project
+from conftest import read_jsonl, run_core, write_project
 from core.client import ApiClient
 from core.credentials import BearerToken, Secret
 from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN
 from core.main import start
 from core.verification import run_verify
 from production_data import (
-    DAILY_SQL,
     DAYS,
     MONTHLY_SQL,
     MONTHS,
     WELLS,
     WELLS_SQL,
     fill_monthly,
+    production_project,
 )
 
-pytestmark = pytest.mark.usefixtures("emulator_credentials")
+pytestmark = pytest.mark.usefixtures("emulator_credentials")  # the CLI's children inherit them
 
-ENV = os.environ | {"COMBOCURVE_API_KEY": DEFAULT_API_KEY, "COMBOCURVE_TOKEN": DEFAULT_TOKEN}
 REPORT_KEYS = ["name", "equal", "different", "only_in_database", "only_in_combocurve",
                "requests", "differences_file"]
 
 
 @pytest.fixture
 def project(production, tmp_path):
-    return write_project(tmp_path / "p", production.section(),
-                         {"wells": WELLS_SQL, "daily-productions": DAILY_SQL})
+    return production_project(tmp_path / "p", production)
 
 
 @pytest.fixture
 def maria_project(maria, tmp_path):
-    return maria, write_project(tmp_path / "p", maria.section(),
-                                {"wells": WELLS_SQL, "daily-productions": DAILY_SQL})
+    return maria, production_project(tmp_path / "p", maria)
 
 
-def _verify_cli(project, emulator, *args, env=ENV):
-    return subprocess.run([sys.executable, "-m", "core", "verify", str(project), "--base-url",
-                           emulator.base_url, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+def _verify_cli(project, emulator, *args, env=None):
+    return run_core("verify", project, "--base-url", emulator.base_url, *args, env=env)
 
 
 def _differences(path) -> set[tuple]:
-    with open(path, encoding="utf-8") as lines:
-        found = [json.loads(line) for line in lines]
+    found = read_jsonl(path)
     return {(d["resource"], d["outcome"], d["key"].get("chosenID"), d["key"].get("date"),
              d["field"], json.dumps(d["combocurve"]), json.dumps(d["database"])) for d in found}
 
@@ -269,7 +261,7 @@ def test_verify_needs_a_readable_resource_and_credentials(maria_project, emulato
     with pytest.raises(core.UsageError, match="unknown resource nope"):
         run_verify(project, base_url=emulator.base_url, resources=["nope"])
 
-    done = _verify_cli(project, emulator, env={k: v for k, v in ENV.items()
+    done = _verify_cli(project, emulator, env={k: v for k, v in os.environ.items()
                                                if k != "COMBOCURVE_TOKEN"})
 
     assert done.returncode == 2 and done.stderr.startswith("Error: ")
