@@ -1,32 +1,18 @@
 """Service-account tokens minted as the official client does, and secrets that never leak."""
 
 import json
-import subprocess
-import sys
 import time
 
 import jwt
 import pandas as pd
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import ROOT, write_project
+from conftest import run_core, write_project
 from core.credentials import BearerToken, ServiceAccount
 from core.emulator import DEFAULT_API_KEY, Emulator
 from core.main import start
 
 EMAIL = "sync@company.iam.example"
-
-
-@pytest.fixture(scope="module")
-def rsa_key():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private, public
 
 
 def key_file(folder, private_pem, key_id="kid-Secret-0042"):
@@ -113,8 +99,7 @@ SECRETS = {"api_key": "Key-Secret-0815", "token": "Tok-Secret-1234",
 
 
 def _cli(project, *args, env):
-    return subprocess.run([sys.executable, "-m", "core", str(project), "-v", *args],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    return run_core(project, "-v", *args, env=env)
 
 
 def test_secrets_never_appear_in_output_or_files(rsa_key, wells_table, tmp_path):

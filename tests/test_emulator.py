@@ -7,13 +7,11 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import jwt
 import orjson
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from api_calls import (
@@ -30,9 +28,9 @@ from api_calls import (
     well,
     whole_request_error,
 )
+from conftest import ROOT
 from core.emulator import DEFAULT_API_KEY, DEFAULT_TOKEN, MAX_BODY_BYTES, Emulator
 
-ROOT = Path(__file__).resolve().parents[1]
 ISSUER = "sync@example-project.iam.gserviceaccount.com"
 
 
@@ -64,14 +62,11 @@ def test_get_needs_credentials_too(emu):
 
 
 @pytest.fixture(scope="module")
-def rsa_keys():
+def rsa_keys(rsa_key):
     """(private key, its public PEM, another private key) for minting test JWTs."""
-    private, other = (rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                      for _ in range(2))
-    public_pem = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public_pem, other
+    private_pem, public_pem = rsa_key
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return private_pem, public_pem, other
 
 
 @pytest.fixture(scope="module")
@@ -394,13 +389,6 @@ def test_valid_records_are_written_even_if_others_fail(emu):
 
 
 # -- daily productions, per record ----------------------------------------------------------
-
-
-@pytest.fixture
-def well_id(emu):
-    """The id of well W1/internal, stored before the daily rows that refer to it."""
-    (result,) = results(put(emu, WELLS, [well()]))
-    return result["id"]
 
 
 DAILY_REFUSALS = [

@@ -1,38 +1,26 @@
 """Other clients against the emulator: ComboCurve's official Python client and
 combocurve-api-helper page through it, and it serves HTTPS with a certificate of our own."""
 
-import datetime
-import ipaddress
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from api_calls import AUTH, DAILY, TIMEOUT, WELLS, daily, put, results, well
+from conftest import ROOT
 from core.emulator import DEFAULT_API_KEY, Emulator
 
-ROOT = Path(__file__).resolve().parents[1]
 CLIENT_EMAIL = "sync@example-project.iam.gserviceaccount.com"
 OFFICIAL_AUDIENCE = "https://api.combocurve.com"  # what both clients put in their JWTs
 
 
 @pytest.fixture(scope="module")
-def service_account():
+def service_account(rsa_key):
     """A service account as ComboCurve's key file holds it, and its public key in PEM."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    private_pem, public_pem = rsa_key
     account = {"client_email": CLIENT_EMAIL, "client_id": "1234", "private_key": private_pem,
                "private_key_id": "key-1"}
     return account, public_pem
@@ -112,70 +100,36 @@ def test_helper_reads_counts_and_deletes(helper_api, jwt_emulator):
 # -- HTTPS ------------------------------------------------------------------------------------
 
 
-def _name(common_name):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _sign(subject_key, subject, issuer_key, issuer, *, ca):
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-               .public_key(subject_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if not ca:
-        names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    """A private CA and a server certificate it signed for 127.0.0.1: (ca, cert, key) files."""
-    folder = tmp_path_factory.mktemp("tls")
-    ca_key, server_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                          for _ in range(2))
-    ca = _sign(ca_key, _name("Test CA"), ca_key, _name("Test CA"), ca=True)
-    server = _sign(server_key, _name("127.0.0.1"), ca_key, ca.subject, ca=False)
-    files = {name: folder / f"{name}.pem" for name in ("ca", "cert", "key")}
-    files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    files["cert"].write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    files["key"].write_bytes(server_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    return files
-
-
-def test_tls_serves_https_to_a_client_trusting_the_ca(certificates):
-    with Emulator(tls=(certificates["cert"], certificates["key"])) as emu:
+def test_tls_serves_https_to_a_client_trusting_the_ca(private_ca):
+    with Emulator(tls=(private_ca / "server.pem", private_ca / "server.key")) as emu:
         assert emu.base_url.startswith("https://127.0.0.1:")
         with pytest.raises(requests.exceptions.SSLError):  # the system CAs don't know ours
             requests.get(emu.base_url + WELLS, headers=AUTH, timeout=TIMEOUT)
         with requests.Session() as session:  # verify per call: REQUESTS_CA_BUNDLE beats Session
             created = session.put(emu.base_url + WELLS, json=[well()], headers=AUTH,
-                                  timeout=TIMEOUT, verify=certificates["ca"])
+                                  timeout=TIMEOUT, verify=private_ca / "ca.pem")
             assert results(created)[0]["status"] == "Created"
             listed = session.get(emu.base_url + WELLS, headers=AUTH, timeout=TIMEOUT,
-                                 verify=certificates["ca"])
+                                 verify=private_ca / "ca.pem")
         assert listed.headers["Link"].startswith(f"<{emu.base_url}{WELLS}?")
         assert [r.status for r in emu.requests] == [207, 200]  # the refused handshake: no request
 
 
-def test_cli_serves_tls_and_refuses_a_lone_certificate(certificates):
+def test_cli_serves_tls_and_refuses_a_lone_certificate(private_ca):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "core.emulator", "--tls-cert", str(certificates["cert"])]
+    command = [sys.executable, "-m", "core.emulator", "--tls-cert", str(private_ca / "server.pem")]
     lone = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert lone.returncode == 2 and "--tls-cert and --tls-key go together" in lone.stderr
-    swapped = [*command, "--tls-key", str(certificates["ca"])]  # a certificate, not its key
+    swapped = [*command, "--tls-key", str(private_ca / "ca.pem")]  # a certificate, not its key
     wrong = subprocess.run(swapped, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert wrong.returncode == 2 and wrong.stderr.startswith("Error: cannot load a key")
     assert "Traceback" not in wrong.stderr
-    command += ["--tls-key", str(certificates["key"]), "--read-quota"]
+    command += ["--tls-key", str(private_ca / "server.key"), "--read-quota"]
     with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as proc:
         try:
             base_url = proc.stdout.readline().strip()
             answer = requests.get(base_url + DAILY, headers=AUTH, timeout=TIMEOUT,
-                                  verify=str(certificates["ca"]))
+                                  verify=str(private_ca / "ca.pem"))
         finally:
             proc.terminate()
         assert proc.wait(timeout=5) == 0

@@ -4,11 +4,11 @@ import pytest
 
 from api_calls import (
     QUALIFIERS,
-    WELLS,
     errors_of,
     get,
     put,
     results,
+    store_wells,
     well,
     whole_request_error,
 )
@@ -25,7 +25,8 @@ def qualifier(key="q1", chosen_id="W1", initial=None, **ownership):
 
 @pytest.fixture
 def well_id(emu):
-    return results(put(emu, WELLS, [well("W1"), well("W2")]))[0]["id"]
+    """The id of well W1/internal, stored with well W2 beside it."""
+    return store_wells(emu, "W1", "W2")[0]
 
 
 def test_put_creates_then_replaces_by_well_and_key(emu, well_id):

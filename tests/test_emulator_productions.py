@@ -10,6 +10,7 @@ from api_calls import (
     WELLS,
     call,
     daily,
+    delete,
     errors_of,
     get,
     put,
@@ -17,12 +18,6 @@ from api_calls import (
     well,
     whole_request_error,
 )
-
-
-@pytest.fixture
-def well_id(emu):
-    (result,) = results(put(emu, WELLS, [well()]))
-    return result["id"]
 
 
 @pytest.mark.parametrize("sent", ["2024-03-01", "2024-03-31", "2024-03-15T23:59:59Z",
@@ -111,28 +106,22 @@ def test_negative_volumes_are_dropped_while_answering_ok(emu, well_id):
     assert emu.drop_negative_volumes is False
 
 
-def _delete(emu, path, query):
-    response = call(emu, "DELETE", path + query)
-    assert response.status_code == 204, response.text
-    return int(response.headers["X-Delete-Count"])
-
-
 def test_delete_daily_rows_of_one_well_in_a_date_range(emu, well_id):
     (other,) = results(put(emu, WELLS, [well("W2")]))
     days = [daily(f"2021-03-{day:02d}") for day in range(1, 8)]
     results(put(emu, DAILY, days + [daily("2021-03-02", "W2")]))
-    assert _delete(emu, DAILY, f"?well={well_id}&startDate=2021-03-02&endDate=2021-03-04") == 3
-    assert _delete(emu, DAILY, f"?well={well_id}&startDate=2021-03-06") == 2
-    assert _delete(emu, DAILY, f"?well={well_id}&endDate=2021-03-01T23:00:00Z") == 1
+    assert delete(emu, DAILY, f"?well={well_id}&startDate=2021-03-02&endDate=2021-03-04") == 3
+    assert delete(emu, DAILY, f"?well={well_id}&startDate=2021-03-06") == 2
+    assert delete(emu, DAILY, f"?well={well_id}&endDate=2021-03-01T23:00:00Z") == 1
     assert [(row["chosenID"], row["date"][:10]) for row in emu.daily_productions()] == [
         ("W1", "2021-03-05"), ("W2", "2021-03-02")]
-    assert _delete(emu, DAILY, f"?well={other['id']}") == 1
-    assert _delete(emu, DAILY, f"?well={'0' * 24}") == 0
+    assert delete(emu, DAILY, f"?well={other['id']}") == 1
+    assert delete(emu, DAILY, f"?well={'0' * 24}") == 0
 
 
 def test_delete_monthly_rows_by_month(emu, well_id):
     results(put(emu, MONTHLY, [daily(f"2024-{month:02d}-01") for month in range(1, 7)]))
-    assert _delete(emu, MONTHLY, f"?well={well_id}&startDate=2024-02-28&endDate=2024-04-01") == 3
+    assert delete(emu, MONTHLY, f"?well={well_id}&startDate=2024-02-28&endDate=2024-04-01") == 3
     assert [row["date"][:7] for row in emu.monthly_productions()] == [
         "2024-01", "2024-05", "2024-06"]
 

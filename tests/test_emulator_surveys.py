@@ -2,7 +2,17 @@
 
 import pytest
 
-from api_calls import SURVEYS, WELLS, call, get, put, results, well, whole_request_error
+from api_calls import (
+    SURVEYS,
+    WELLS,
+    call,
+    get,
+    put,
+    results,
+    store_wells,
+    well,
+    whole_request_error,
+)
 
 MEASURES = ("measuredDepth", "trueVerticalDepth", "azimuth", "inclination", "deviationEW",
             "deviationNS", "latitude", "longitude")
@@ -23,8 +33,8 @@ def survey(chosen_id="W1", data_source="internal", depths=(0, 100, 200), **field
 
 @pytest.fixture
 def well_id(emu):
-    (result,) = results(put(emu, WELLS, [well("W1"), well("W2")]))[:1]
-    return result["id"]
+    """The id of well W1/internal, stored with well W2 beside it."""
+    return store_wells(emu, "W1", "W2")[0]
 
 
 def post(emu, body):

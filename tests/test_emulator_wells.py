@@ -10,6 +10,7 @@ from api_calls import (
     WELLS,
     call,
     daily,
+    delete,
     errors_of,
     get,
     put,
@@ -145,20 +146,13 @@ def test_get_a_well_by_id(emu, stored):
     assert whole_request_error(get(emu, f"{WELLS}/W1"), 400) == "TypeError"
 
 
-def _delete(emu, query):
-    response = call(emu, "DELETE", WELLS + query)
-    assert response.status_code == 204, response.text
-    assert response.content == b"" and "Content-Length" not in response.headers
-    return int(response.headers["X-Delete-Count"])
-
-
 def test_delete_wells_by_chosen_id_or_by_id(emu, stored):
     results(put(emu, WELLS, [well("W1", "other")]))
-    assert _delete(emu, "?chosenID=W1&chosenID=W7&dataSource=internal") == 1
+    assert delete(emu, WELLS, "?chosenID=W1&chosenID=W7&dataSource=internal") == 1
     assert [(w["chosenID"], w["dataSource"]) for w in emu.wells()] == [
         ("W2", "internal"), ("W1", "other")]
-    assert _delete(emu, f"?id={stored['W2']}") == 1
-    assert _delete(emu, f"?id={stored['W2']}") == 0
+    assert delete(emu, WELLS, f"?id={stored['W2']}") == 1
+    assert delete(emu, WELLS, f"?id={stored['W2']}") == 0
     assert call(emu, "DELETE", f"{WELLS}/{stored['W1']}").headers["X-Delete-Count"] == "0"
 
 

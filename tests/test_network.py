@@ -1,19 +1,13 @@
 """Company networks: a real authenticating proxy (tinyproxy, started by .ci/services) and the
-emulator over HTTPS with a certificate from a private CA made here.
+emulator over HTTPS with a certificate from a private CA made for the tests.
 
-`https_emulator` is the emulator serving HTTPS (`Emulator(tls=...)`) with a certificate from a
-private CA made in the test.
+`https_emulator` is the emulator serving HTTPS (`Emulator(tls=...)`) with a certificate from
+conftest's `private_ca`, made for the test run.
 """
 
-import datetime
-import ipaddress
 import logging
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conftest import WEB_PROXY_PASSWORD, WEB_PROXY_USER, sqlite_project
 from core import ProjectError, load_project
@@ -33,59 +27,6 @@ def clean_network_environment(monkeypatch):
                  "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
-
-
-# -- a private CA and a server certificate ------------------------------------------------------
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example Oil Co"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-@pytest.fixture(scope="module")
-def private_ca(tmp_path_factory):
-    """`ca.pem` (a company root CA, as a TLS-inspecting proxy would use) and a certificate
-    for 127.0.0.1 and localhost that it signed: `server.pem`, `server.key`."""
-    folder = tmp_path_factory.mktemp("pki")
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("Example Oil Root CA"))
-          .issuer_name(_name("Example Oil Root CA")).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(minutes=5))
-          .not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
-                                       key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                         critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    server = (x509.CertificateBuilder().subject_name(_name("127.0.0.1"))
-              .issuer_name(ca.subject).public_key(key.public_key())
-              .serial_number(x509.random_serial_number())
-              .not_valid_before(now - datetime.timedelta(minutes=5))
-              .not_valid_after(now + datetime.timedelta(days=1))
-              .add_extension(x509.SubjectAlternativeName([
-                  x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                  x509.DNSName("localhost")]), critical=False)
-              .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
-                             critical=False)
-              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                  ca_key.public_key()), critical=False)
-              .sign(ca_key, hashes.SHA256()))
-    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (folder / "server.pem").write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    (folder / "server.key").write_bytes(_pem(key))
-    return folder
 
 
 @pytest.fixture
