@@ -165,5 +165,6 @@ def test_the_proxy_password_is_a_secret_and_never_echoed(tmp_path, monkeypatch, 
     with pytest.raises(ProjectError) as caught:
         load_project(bad)
 
-    assert "Pr0xy-Secret-5" in loaded.secrets() and "Pr0xy-Secret-5" not in repr(loaded)
+    assert "Pr0xy-Secret-5" in list(loaded.named_secrets().values())
+    assert "Pr0xy-Secret-5" not in repr(loaded)
     assert "Pr0xy-Secret-5" not in str(caught.value)

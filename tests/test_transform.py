@@ -14,7 +14,7 @@ import pytest
 
 from core.errors import ProjectError
 from core.resources import DAILY_PRODUCTIONS, RESOURCES, WELLS
-from core.transform import map_columns, normalise, split_by_data_source, to_payload
+from core.transform import map_columns, normalise, to_payload
 
 NUMBER, CHOSEN_ID, TEXT = (WELLS.fields[n] for n in ("lateralLength", "chosenID", "wellName"))
 DATE, FLAG, API14 = (WELLS.fields[n] for n in ("spudDate", "customBool0", "api14"))
@@ -210,14 +210,6 @@ def test_duplicate_well_days_in_a_page_are_all_refused():
     assert result.rejects[0].fields == ["duplicate"]
     assert result.rejects[0].reason == "duplicate: same well and day as row 2 in the same page"
     assert result.records.index.tolist() == [3, 4]
-
-
-def test_a_page_with_several_data_sources_is_split():
-    frame = page(dataSource=["internal", "di", "internal"], chosenID=["A", "B", "C"])
-
-    groups = split_by_data_source(normalised(WELLS, frame).records)
-
-    assert [g.index.tolist() for g in groups] == [[1, 3], [2]]
 
 
 @pytest.mark.parametrize(("columns", "message"), [
