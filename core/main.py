@@ -146,9 +146,7 @@ def prepare(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | st
     Raises UsageError for an invalid option, ProjectError for an invalid project or missing
     credentials (none are needed for a dry run). run_job() calls it before its first ping.
     """
-    policy = retry or RetryPolicy()
-    if max_wait is not None:
-        policy = RetryPolicy(**{**policy.__dict__, "max_wait": max_wait})
+    policy = retry_policy(retry, max_wait)
     if page_size is None:
         page_size = AUTO if limit == 0 else DEFAULT_PAGE_SIZE
     options = Options(limit=limit, page_size=page_size, dry_run=dry_run,
@@ -161,13 +159,32 @@ def prepare(project_dir=None, *, limit: int = DEFAULT_LIMIT, page_size: int | st
                       delete_missing=delete_missing, max_delete_fraction=max_delete_fraction,
                       allow_mass_delete=allow_mass_delete)
     options.check()
-    if isinstance(project_dir, Project):  # already loaded, e.g. in a notebook
-        project = project_dir.with_base_url(base_url) if base_url else project_dir
-        if not dry_run:
-            project.require_credentials()
-    else:
-        project = load_project(project_dir, require_credentials=not dry_run, base_url=base_url)
-    return project, options
+    return loaded(project_dir, base_url, credentials=not dry_run), options
+
+
+def retry_policy(retry: RetryPolicy | None, max_wait: float | None) -> RetryPolicy:
+    """`retry` (else the default), with `max_wait` seconds of back-off when given."""
+    policy = retry or RetryPolicy()
+    if max_wait is not None:
+        policy = RetryPolicy(**{**policy.__dict__, "max_wait": max_wait})
+    return policy
+
+
+def loaded(project_dir, base_url: str | None, *, credentials: bool) -> Project:
+    """The project of a folder (default the current one), or a Project already loaded (e.g.
+    in a notebook), on `base_url` when given; its credentials checked when `credentials`."""
+    if not isinstance(project_dir, Project):
+        return load_project(project_dir, require_credentials=credentials, base_url=base_url)
+    project = project_dir.with_base_url(base_url) if base_url else project_dir
+    if credentials:
+        project.require_credentials()
+    return project
+
+
+def open_source(project: Project, retry: RetryPolicy, stop: threading.Event) -> Source:
+    """The project's database for a run: it may stall as long as the API may."""
+    return Source(project.connection, stream_hold_seconds=int(retry.max_wait) + 600,
+                  stop=stop, stall_seconds=retry.max_wait)
 
 
 # start() takes prepare()'s keywords: say so to help(), notebooks' completion and editors
@@ -197,9 +214,7 @@ class Run:
                                 rate_limit=options.rate_limit)
         self.redact = Redactor(project.named_secrets())  # defence in depth for every message
         self.stop = options.stop or threading.Event()
-        self.source = Source(project.connection,  # the database may stall as long as the API
-                             stream_hold_seconds=int(options.retry.max_wait) + 600,
-                             stop=self.stop, stall_seconds=options.retry.max_wait)
+        self.source = open_source(project, options.retry, self.stop)
         self.rejects = rejects or RejectsFile(options.rejects_dir or project.folder / "rejects",
                                               self.run_id)
         if options.snapshot_dir is not None:  # the audit trail can be written, or nothing is sent

@@ -38,13 +38,12 @@ from .client import READ_QUOTA, ApiClient, RetryPolicy
 from .credentials import Redactor
 from .errors import LedgerError, SourceError, UploadError, UsageError
 from .hashing import HASH_CANARY, record_hashes, record_keys
-from .main import new_run_id, state_folder
-from .project import Project, Query, load_project
+from .main import loaded, new_run_id, open_source, retry_policy, state_folder
+from .project import Project, Query
 from .readback import FILTER_VALUES, READS, ROWS, Groups, Reader, WellIds, key_hashes, typed
 from .rejects import AuditLines, check_writable
 from .report import RUN_ID, counted, duration, table
 from .resources import BOOLEAN, NUMBER, RESOURCES, WELLS
-from .sources import Source
 from .state import Ledger, Verification, locate, now_utc
 from .transform import NORMALISATION_VERSION, map_columns, normalise, object_array
 
@@ -180,16 +179,10 @@ def run_verify(project_dir=None, *, resources=None, base_url: str | None = None,
     verify at the next request. Raises ProjectError or UsageError for an invalid project or
     option, LedgerError and LockedError as a sync does.
     """
-    policy = retry or RetryPolicy()
-    if max_wait is not None:
-        policy = RetryPolicy(**{**policy.__dict__, "max_wait": max_wait})
+    policy = retry_policy(retry, max_wait)
     if read_rate is not None and read_rate < 1:
         raise UsageError(f"read rate must be 1 or more units a minute, not {read_rate}")
-    if isinstance(project_dir, Project):
-        project = project_dir.with_base_url(base_url) if base_url else project_dir
-        project.require_credentials()
-    else:
-        project = load_project(project_dir, require_credentials=True, base_url=base_url)
+    project = loaded(project_dir, base_url, credentials=True)
     names = _names(project, resources)
     not_covered = [] if resources else [q.resource.name for q in project.queries
                                         if q.resource.name not in READS]
@@ -232,8 +225,7 @@ class VerifyJob:
         self.project, self.dry_run, self.full, self.stop = project, dry_run, full, stop
         self.run_id = new_run_id()
         self.report = VerifyReport(self.run_id, dry_run=dry_run, read_rate=read_rate)
-        self.source = Source(project.connection, stream_hold_seconds=int(retry.max_wait) + 600,
-                             stop=stop, stall_seconds=retry.max_wait)
+        self.source = open_source(project, retry, stop)
         self.redact = Redactor(project.named_secrets())  # defence in depth for every message
         self.client = ApiClient.for_project(project, retry=retry, rate_limit=None,
                                             read_rate=read_rate, stopping=stop)
