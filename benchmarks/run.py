@@ -243,13 +243,20 @@ def run_project(folder: Path, *options: str, expect: int, state: Path | bool | N
     if state is None:
         state = Path(tempfile.mkdtemp(prefix="state-", dir=folder))
     where = ["--no-state"] if state is False else ["--state", str(state)]
-    child = run_child([PYTHON, "-m", "core", str(folder), "--report", str(report_file),
-                       "--rejects-dir", str(folder / "rejects"), *where, *options])
+    return run_checked([str(folder), "--rejects-dir", str(folder / "rejects"), *where, *options],
+                       report_file, expect, counted)
+
+
+def run_checked(arguments: list[str], report_file: Path, expect: int,
+                counted: str) -> tuple[Child, dict]:
+    """`python -m core ARGUMENTS --report REPORT_FILE`: its report by resource, once it exited
+    0 with `expect` records `counted`; JobFailed otherwise."""
+    child = run_child([PYTHON, "-m", "core", *arguments, "--report", str(report_file)])
     report = json.loads(report_file.read_text()) if report_file.exists() else {}
     found = sum(r[counted] for r in report.get("resources", []))
     if child.code != 0 or found != expect:
-        raise JobFailed(f"python -m core {' '.join(options)}: exit {child.code}, {found} of "
-                        f"{expect} rows {counted}\n{child.out[-2000:]}\n{child.err[-2000:]}")
+        raise JobFailed(f"python -m core {' '.join(arguments)}: exit {child.code}, {found} of "
+                        f"{expect} {counted}\n{child.out[-2000:]}\n{child.err[-2000:]}")
     return child, {r["name"]: r for r in report["resources"]}
 
 
@@ -390,7 +397,9 @@ def bench_page_sizes(bench: Bench, folder: Path) -> None:
         _, report = run_project(folder, "--limit", "0", "--dry-run", *options, expect=rows,
                                 state=False, counted="would_send")
         plans[label] = sum(r["requests"] for r in report.values())
-    minutes = {label: requests / 190 for label, requests in plans.items()}
+    from core.main import DEFAULT_RATE_LIMIT  # the run's pace: the quota less a margin
+
+    minutes = {label: requests / DEFAULT_RATE_LIMIT for label, requests in plans.items()}
     bench.add("i", f"full sync of {rows:,} rows: requests (the dry run's plan) and quota time",
               f"{plans['auto']:,} requests, {minutes['auto'] * 60:.0f} s",
               f"pages of 100: {plans['pages of 100']:,} requests, "
@@ -453,7 +462,8 @@ def bench_concurrency(bench: Bench, slow: Path) -> None:
 
 def bench_ledger(bench: Bench, big: Path, database: str, fast: Path | None) -> None:
     """(f) the ledger: an unchanged second run (PyMySQL, and `fast`, a C driver's project),
-    7 changed rows, its size and memory, and a run killed mid-way then run again."""
+    a few changed rows (8 of 1M), its size and memory, and a run killed mid-way then run
+    again."""
     rows, options = WELLS + bench.daily_rows, ("--limit", "0", "--page-size", str(FULL_PAGE))
     state = bench.workdir / "ledger"
     first, _ = run_project(big, *options, expect=rows, state=state)
@@ -492,10 +502,11 @@ def bench_ledger(bench: Bench, big: Path, database: str, fast: Path | None) -> N
     with mariadb() as conn, conn.cursor() as cursor:
         count = cursor.execute(changed.format(db=database, sign="COALESCE(oil, 0) + 100000"))
         try:
-            _, seven = run_project(big, *options, expect=count, state=state)
+            _, after_change = run_project(big, *options, expect=count, state=state)
         finally:
             cursor.execute(changed.format(db=database, sign="oil - 100000"))
-    sent = (seven["daily-productions"]["requests"], seven["daily-productions"]["records_sent"])
+    daily = after_change["daily-productions"]
+    sent = (daily["requests"], daily["records_sent"])
     bench.add("f", f"after changing {count} of the rows: requests, records sent",
               f"{sent[0]} request, {sent[1]} records", "", "", f"1 request of {count}",
               sent == (1, count))
@@ -530,14 +541,7 @@ def run_verify(folder: Path, *options: str, expect: int) -> tuple[Child, dict]:
     equal and nothing else."""
     report_file = folder / "verify.json"
     report_file.unlink(missing_ok=True)
-    child = run_child([PYTHON, "-m", "core", "verify", str(folder), "--report",
-                       str(report_file), *options])
-    report = json.loads(report_file.read_text()) if report_file.exists() else {}
-    equal = sum(r["equal"] for r in report.get("resources", []))
-    if child.code != 0 or equal != expect:
-        raise JobFailed(f"python -m core verify {' '.join(options)}: exit {child.code}, "
-                        f"{equal} of {expect} records equal\n{child.err[-2000:]}")
-    return child, {r["name"]: r for r in report["resources"]}
+    return run_checked(["verify", str(folder), *options], report_file, expect, "equal")
 
 
 def bench_verify(bench: Bench, database: str) -> None:
@@ -713,8 +717,10 @@ def main(argv: list[str] | None = None) -> int:
     header += [ensure_database(big_db, args.daily_rows), ensure_database(small_db, SMALL_ROWS)]
     header.append(f"load average at the start: {os.getloadavg()[0]:.2f} (2 cores: above ~0.5 "
                   "means something else is running)")
-    drivers = [d for d in DRIVERS if importlib.util.find_spec(
-        {"pymysql": "pymysql", "mysqlclient": "MySQLdb", "mariadb": "mariadb"}[d])]
+    from core.sources.drivers import DRIVERS as CORE_DRIVERS
+
+    modules = {driver.name: driver.module for driver in CORE_DRIVERS["mysql"]}
+    drivers = [d for d in DRIVERS if importlib.util.find_spec(modules[d])]
     with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
         bench = Bench(1 if args.quick else 3, args.daily_rows, Path(tmp))
         bench.notes.append(check_parity(bench.workdir, small_db))
