@@ -23,6 +23,7 @@ import pandas as pd
 from .client import ApiClient, Counted
 from .hashing import text_hashes
 from .resources import WELLS, Resource
+from .state import COMBOCURVE_ID
 from .transform import CONVERTERS, object_array
 
 log = logging.getLogger(__name__)
@@ -179,11 +180,11 @@ class WellIds:
         if ledger is None:
             return cls()
         held = ledger.records(base_url, WELLS.name).to_pandas()
-        if held.empty or "combocurve_id" not in held:
+        if held.empty or COMBOCURVE_ID not in held:
             return cls()
-        known = held.dropna(subset=["combocurve_id", "dataSource", "chosenID"])
+        known = held.dropna(subset=[COMBOCURVE_ID, "dataSource", "chosenID"])
         return cls(dict(zip(zip(known["dataSource"], known["chosenID"], strict=True),
-                            known["combocurve_id"], strict=True)))
+                            known[COMBOCURVE_ID], strict=True)))
 
     def learn(self, sources, chosen, ids) -> None:
         """Ids a read of wells found; they win over the ledger's (a well made anew)."""
