@@ -202,9 +202,6 @@ class Project:
                 "service_account) in [combocurve], or COMBOCURVE_API_KEY and COMBOCURVE_TOKEN "
                 "in the environment (a dry run needs none)")
 
-    def secrets(self) -> list[str]:
-        return list(self.named_secrets().values())
-
     def named_secrets(self) -> dict[str, str]:
         """Every secret of the project by what it is ("database password", "token"...)."""
         password = self.connection.password
